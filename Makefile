@@ -1,0 +1,61 @@
+# infopoint: `make run` starts the bot, `make test` runs every check. Both set up .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
+MO := $(PO:.po=.mo)
+
+.PHONY: run chat test lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+## run: the bot on every configured messenger; a console chat when none is (SQLite in var/)
+run: $(STAMP) $(MO)
+	$(BIN)/python -m bot run
+
+## chat: a console chat with the bot
+chat: $(STAMP) $(MO)
+	$(BIN)/python -m bot chat
+
+## test: lint, type check, and the whole test suite (PostgreSQL tests included)
+test: $(STAMP) $(MO) lint typecheck
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check bot tests bench hatch_build.py db/env.py
+	$(BIN)/ruff format --check bot tests bench hatch_build.py db/env.py
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+## migrate: bring the database to the newest schema
+migrate: $(STAMP)
+	$(BIN)/python -m bot db upgrade
+
+## migration: write a new migration from the models, e.g. make migration m="add tickets"
+migration: $(STAMP)
+	mkdir -p var
+	$(BIN)/alembic upgrade head
+	$(BIN)/alembic revision --autogenerate -m "$(m)"
+
+## i18n-extract: collect the UI strings of bot/ into locales/infopoint.pot
+i18n-extract: $(STAMP)
+	$(BIN)/pybabel extract --no-location --omit-header --sort-output -o locales/infopoint.pot bot
+
+## i18n-update: merge new strings from the template into every language's .po
+i18n-update: i18n-extract
+	$(BIN)/pybabel update --no-location --omit-header --ignore-obsolete -d locales -D infopoint -i locales/infopoint.pot
+
+## i18n-compile: compile .po to .mo (also done by run, chat and test)
+i18n-compile: $(MO)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -D infopoint -i $< -o $@
+
+clean:
+	rm -rf $(VENV) dist build .mypy_cache .pytest_cache .ruff_cache $(MO)

@@ -1,0 +1,149 @@
+"""Telegram: updates become Inbound events; replies go back as HTML messages with buttons.
+
+The PTB Application runs under a manual lifecycle (initialize/start/stop/shutdown) rather than
+``run_polling``, so that it shares the event loop with the other adapters and the jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+
+from telegram import BotCommand, LinkPreviewOptions, Message, Update
+from telegram.constants import ParseMode
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.adapters.telegram.rendering import keyboard, render_html
+from bot.core.dialogue import DialogueEngine
+from bot.core.i18n import LANGUAGES
+from bot.core.messages import Channel, Inbound, Reply
+from bot.settings import TelegramSettings
+
+log = logging.getLogger(__name__)
+
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class TelegramAdapter:
+    """Runs the bot on Telegram, by long polling or by webhook."""
+
+    def __init__(self, settings: TelegramSettings, engine: DialogueEngine) -> None:
+        if settings.token is None:
+            raise ValueError("the Telegram adapter needs a token")
+        self._settings = settings
+        self._engine = engine
+        builder = Application.builder().token(settings.token.get_secret_value())
+        if settings.base_url:
+            builder = builder.base_url(settings.base_url)
+        if settings.base_file_url:
+            builder = builder.base_file_url(settings.base_file_url)
+        self.application = builder.rate_limiter(AIORateLimiter()).build()
+        private_text = filters.ChatType.PRIVATE & filters.TEXT
+        self.application.add_handler(MessageHandler(private_text, self._on_text))
+        self.application.add_handler(CallbackQueryHandler(self._on_button))
+        self.application.add_error_handler(self._on_error)
+
+    async def start(self) -> None:
+        """Connect, register the command menu, and begin receiving updates."""
+        app = self.application
+        await app.initialize()
+        await self._register_commands()
+        updater = app.updater
+        if updater is None:
+            raise RuntimeError("the Telegram application was built without an updater")
+        settings = self._settings
+        if settings.mode == "webhook":
+            secret = settings.webhook_secret
+            await updater.start_webhook(
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                url_path=settings.webhook_path,
+                webhook_url=settings.webhook_url,
+                secret_token=secret.get_secret_value() if secret else None,
+            )
+        else:
+            await updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+        await app.start()
+        log.info("Telegram adapter started (%s) as @%s", settings.mode, app.bot.username)
+
+    async def stop(self) -> None:
+        """Stop receiving, finish what is in hand, and close the connection."""
+        app = self.application
+        if app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def _register_commands(self) -> None:
+        """The command menu in each language; English also as the default for all others."""
+        screens = self._engine.screens
+        for language in (None, *LANGUAGES):
+            commands = [
+                BotCommand(name, description)
+                for name, description in screens.command_descriptions(language or "en")
+            ]
+            await self.application.bot.set_my_commands(commands, language_code=language)
+
+    async def _on_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A text message (commands included) from a private chat."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        inbound = Inbound(
+            channel=Channel.TELEGRAM,
+            user_id=str(user.id),
+            event_id=str(update.update_id),
+            received_at=message.date,
+            text=message.text,
+            language_hint=user.language_code,
+        )
+        await self._send(message, await self._engine.handle(inbound))
+
+    async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A pressed inline button: its callback data is the option's stable id."""
+        query = update.callback_query
+        if query is None:
+            return
+        await query.answer()
+        message = query.message
+        if not isinstance(message, Message):
+            return  # too old for Telegram to show us; nothing to reply under
+        inbound = Inbound(
+            channel=Channel.TELEGRAM,
+            user_id=str(query.from_user.id),
+            event_id=str(update.update_id),
+            received_at=datetime.now(UTC),
+            choice=query.data or "?",  # no data: treated as a stale button
+            language_hint=query.from_user.language_code,
+        )
+        await self._send(message, await self._engine.handle(inbound))
+
+    @staticmethod
+    async def _send(anchor: Message, replies: list[Reply]) -> None:
+        for reply in replies:
+            await anchor.chat.send_message(
+                render_html(reply),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply),
+                link_preview_options=_NO_PREVIEW,
+            )
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """The error boundary: log, apologise in the person's language, keep polling."""
+        log.error("handling a Telegram update failed", exc_info=context.error)
+        if not isinstance(update, Update) or update.effective_chat is None:
+            return
+        user = update.effective_user
+        apology = self._engine.apology(user.language_code if user else None)
+        try:
+            await update.effective_chat.send_message(render_html(apology), parse_mode=ParseMode.HTML)
+        except Exception:
+            log.exception("could not send the apology either")

@@ -1,0 +1,116 @@
+"""The composition root: builds settings, storage, engine and adapters, and runs them.
+
+Nothing is built at import time; every object is made here, started in order, and stopped
+in reverse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from contextlib import AsyncExitStack
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapters.console import ConsoleChat
+from bot.core.dialogue import DialogueEngine
+from bot.core.i18n import Translator
+from bot.core.language import normalise_hint
+from bot.knowledge.loader import load_directory
+from bot.knowledge.search import InMemoryKnowledgeBase
+from bot.resources import resource_dir
+from bot.settings import Settings
+from bot.storage import database
+from bot.storage.conversations import SqlConversationStore
+from bot.storage.pseudonym import HmacPseudonymiser, load_or_create_key
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    """What every way of running the bot shares."""
+
+    engine: DialogueEngine
+    database: AsyncEngine
+
+
+def load_knowledge(directory: Path) -> InMemoryKnowledgeBase:
+    """The knowledge base; a broken file is logged and left out, the rest still serves."""
+    result = load_directory(directory)
+    for problem in result.problems:
+        log.warning("knowledge file skipped: %s", problem)
+    return InMemoryKnowledgeBase(result.topics)
+
+
+async def build_core(settings: Settings) -> Core:
+    """Migrate the database, load content and catalogues, and build the dialogue engine."""
+    url = settings.database.url
+    await asyncio.to_thread(database.upgrade, url)
+    key_setting = settings.pseudonym_key
+    key = (
+        bytes.fromhex(key_setting.get_secret_value())
+        if key_setting is not None
+        else load_or_create_key(settings.var_dir / "pseudonym.key")
+    )
+    db = database.create_engine(url)
+    engine = DialogueEngine(
+        store=SqlConversationStore(db),
+        knowledge=load_knowledge(settings.knowledge_dir or resource_dir("knowledge")),
+        translator=Translator.load(resource_dir("locales")),
+        pseudonymise=HmacPseudonymiser(key),
+        default_language=settings.default_language,
+    )
+    return Core(engine, db)
+
+
+def console_language_hint() -> str | None:
+    """The terminal's language (LANG=uk_UA.UTF-8 -> "uk"), as Telegram's language_code."""
+    import locale
+
+    code, _encoding = locale.getlocale()
+    return normalise_hint(code)
+
+
+async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> None:
+    """A console chat with the bot until the input ends."""
+    core = await build_core(settings)
+    try:
+        chat = ConsoleChat(
+            core.engine,
+            stdin=stdin,
+            stdout=stdout,
+            language_hint=console_language_hint(),
+            interactive=stdin.isatty(),
+        )
+        await chat.run()
+    finally:
+        await core.database.dispose()
+
+
+async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
+    """Run every configured network adapter until SIGINT/SIGTERM; the console if none is."""
+    if not settings.telegram.enabled:
+        log.info("no messenger configured: starting the console chat")
+        await run_console(settings, stdin, stdout)
+        return
+    from bot.adapters.telegram import TelegramAdapter  # only loaded when it is configured
+
+    core = await build_core(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(core.database.dispose)
+        telegram = TelegramAdapter(settings.telegram, core.engine)
+        await telegram.start()
+        stack.push_async_callback(telegram.stop)
+        log.info("infopoint is running; stop it with Ctrl-C")
+        await stop.wait()
+        log.info("stopping")

@@ -1,0 +1,84 @@
+"""The command line: ``python -m bot run | chat | db upgrade``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import __version__
+from bot.settings import Settings, SettingsError, load_settings
+
+DESCRIPTION = "infopoint: the chatbot of Kraków's Information Point for Foreigners."
+EPILOG = "Settings come from INFOPOINT_* environment variables and .env (see .env.example)."
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=DESCRIPTION, epilog=EPILOG)
+    parser.add_argument("--version", action="version", version=f"infopoint {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser(
+        "run",
+        help="run the bot on every configured messenger (a console chat when none is)",
+        description="Run the bot on Telegram when INFOPOINT_TELEGRAM__TOKEN is set; otherwise "
+        "start a console chat. Migrates the database first.",
+        epilog=EPILOG,
+    )
+    commands.add_parser(
+        "chat",
+        help="chat with the bot in this terminal (also works with piped input)",
+        description="Chat with the bot in the terminal. Type the number of an option to choose "
+        "it; /quit or end of input leaves.",
+        epilog=EPILOG,
+    )
+    db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
+    upgrade = db_commands.add_parser(
+        "upgrade",
+        help="migrate the database to the newest schema",
+        description="Apply the Alembic migrations to INFOPOINT_DATABASE__URL.",
+        epilog=EPILOG,
+    )
+    upgrade.add_argument("--revision", default="head", help="target revision (default: head)")
+    return parser
+
+
+def configure_logging(settings: Settings, *, quiet: bool) -> None:
+    """Log to stderr; a console chat shows only warnings, so the chat stays readable."""
+    logging.basicConfig(
+        level=logging.WARNING if quiet else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # httpx logs each request URL at INFO, and a Bot API URL contains the bot's token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"infopoint: {error}", file=sys.stderr)
+        return 2
+    from bot import app  # after the settings are known good: keeps --help fast
+    from bot.storage import database
+
+    if args.command == "db":
+        configure_logging(settings, quiet=False)
+        database.upgrade(settings.database.url, args.revision)
+        print(f"database at revision {args.revision}")
+        return 0
+    console = args.command == "chat" or not settings.telegram.enabled
+    configure_logging(settings, quiet=console)
+    try:
+        if args.command == "chat":
+            asyncio.run(app.run_console(settings, sys.stdin, sys.stdout))
+        else:
+            asyncio.run(app.run(settings))
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,170 @@
+"""The dialogue engine: one inbound event in, the localised replies out.
+
+Every adapter (Telegram, Matrix, console) calls ``DialogueEngine.handle``; nothing here
+knows which one it is.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from bot.core.i18n import LANGUAGES, Translator
+from bot.core.knowledge import CATEGORIES, KnowledgeBase
+from bot.core.language import detect_language, normalise_hint
+from bot.core.locks import KeyedLocks
+from bot.core.messages import Inbound, Reply
+from bot.core.ports import ConversationStore, PersonRecord, Pseudonymiser
+from bot.core.screens import Screens
+from bot.core.smalltalk import SmallTalk, classify_small_talk
+from bot.core.text import fold_latin
+
+ANSWER_THRESHOLD: Final = 72.0
+"""The lowest search score answered with a topic; below it the bot says it did not find one."""
+
+
+class DialogueEngine:
+    """Decides what to say to each event, keeping each person's state in the store."""
+
+    def __init__(
+        self,
+        *,
+        store: ConversationStore,
+        knowledge: KnowledgeBase,
+        translator: Translator,
+        pseudonymise: Pseudonymiser,
+        default_language: str,
+    ) -> None:
+        self._store = store
+        self._knowledge = knowledge
+        self._pseudonymise = pseudonymise
+        self._default_language = default_language
+        self._locks = KeyedLocks()
+        self.screens = Screens(translator, knowledge)
+
+    async def handle(self, inbound: Inbound) -> list[Reply]:
+        """Handle one event in one transaction; a redelivered event yields no replies."""
+        key = self._pseudonymise(inbound.channel, inbound.user_id)
+        async with self._locks.hold(key), self._store.begin() as conversation:
+            if not await conversation.claim_event(
+                inbound.channel, inbound.event_id, inbound.received_at
+            ):
+                return []
+            person = await conversation.load_person(key, inbound.channel, inbound.received_at)
+            replies = self._respond(person, inbound)
+            options = next((reply.options for reply in reversed(replies) if reply.options), ())
+            person.state.last_options = [[option.id, option.label] for option in options]
+            await conversation.save_person(person, inbound.received_at)
+            return replies
+
+    def apology(self, language_hint: str | None) -> Reply:
+        """What an adapter says when handling an event failed, before anything was stored."""
+        return self.screens.apology(normalise_hint(language_hint) or self._default_language)
+
+    def _language(self, person: PersonRecord, inbound: Inbound) -> str:
+        return person.language or normalise_hint(inbound.language_hint) or self._default_language
+
+    def _respond(self, person: PersonRecord, inbound: Inbound) -> list[Reply]:
+        text = (inbound.text or "").strip()
+        choice = inbound.choice or self._typed_choice(person, text)
+        if choice is not None:
+            return self._on_choice(person, inbound, choice)
+        if text.startswith("/"):
+            return self._on_command(person, inbound, text)
+        return self._on_text(person, inbound, text)
+
+    @staticmethod
+    def _typed_choice(person: PersonRecord, text: str) -> str | None:
+        """An option chosen by typing its number, label or value ("2", "English", "en")."""
+        offered = person.state.last_options
+        if text.isdecimal() and 1 <= int(text) <= len(offered):
+            return offered[int(text) - 1][0]
+        folded = fold_latin(text)
+        if not folded:
+            return None
+        for option_id, label in offered:
+            if folded in (fold_latin(label), option_id.partition(":")[2]):
+                return option_id
+        return None
+
+    def _on_choice(self, person: PersonRecord, inbound: Inbound, choice: str) -> list[Reply]:
+        kind, _, value = choice.partition(":")
+        if kind == "lang" and value in LANGUAGES:
+            return self._settle_language(person, value)
+        language = self._language(person, inbound)
+        screens = self.screens
+        if kind == "menu":
+            return [screens.main_menu(language)]
+        if kind == "cat" and value in CATEGORIES and self._knowledge.topics_in(value):
+            return [screens.category(language, value)]
+        if kind == "topic" and (topic := self._knowledge.topic(value)) is not None:
+            return [screens.answer(language, topic)]
+        # An old keyboard, or a forged callback: say so and offer the way forward.
+        return [screens.stale_option(language), screens.main_menu(language)]
+
+    def _settle_language(self, person: PersonRecord, language: str) -> list[Reply]:
+        """Store an explicit choice, then continue where the person was."""
+        person.language = language
+        replies = [self.screens.language_set(language)]
+        replies += self._first_contact_notice(person, language)
+        pending, person.state.pending_text = person.state.pending_text, None
+        if pending:
+            replies += self._answer_text(language, pending)
+        else:
+            replies.append(self.screens.main_menu(language))
+        return replies
+
+    def _first_contact_notice(self, person: PersonRecord, language: str) -> list[Reply]:
+        if person.state.step != "new":
+            return []
+        person.state.step = "ready"
+        return [self.screens.privacy_notice(language)]
+
+    def _on_command(self, person: PersonRecord, inbound: Inbound, text: str) -> list[Reply]:
+        command = text.split()[0].split("@")[0].lower()
+        language = self._language(person, inbound)
+        screens = self.screens
+        match command:
+            case "/start" if person.language is None:
+                return [screens.language_picker(normalise_hint(inbound.language_hint))]
+            case "/start":
+                return self._first_contact_notice(person, language) + [
+                    screens.welcome_back(language)
+                ]
+            case "/language":
+                return [screens.language_picker(person.language)]
+            case "/menu":
+                return [screens.main_menu(language)]
+            case "/help":
+                return [screens.help(language)]
+            case "/privacy":
+                return [screens.privacy(language)]
+            case _:
+                return [screens.unknown_command(language, command)]
+
+    def _on_text(self, person: PersonRecord, inbound: Inbound, text: str) -> list[Reply]:
+        if not text:
+            return [self.screens.empty_text(self._language(person, inbound))]
+        replies: list[Reply] = []
+        if person.language is None:
+            guessed = detect_language(text) or normalise_hint(inbound.language_hint)
+            if guessed is None:
+                # Keep the question only until the person picks a language (see /privacy).
+                person.state.pending_text = text
+                return [self.screens.language_picker(None)]
+            person.language = guessed
+            replies.append(self.screens.language_set(guessed))
+            replies += self._first_contact_notice(person, guessed)
+        return replies + self._answer_text(person.language, text)
+
+    def _answer_text(self, language: str, text: str) -> list[Reply]:
+        small_talk = classify_small_talk(text)
+        if small_talk is SmallTalk.GREETING:
+            return [self.screens.greeting(language)]
+        if small_talk is SmallTalk.THANKS:
+            return [self.screens.thanks(language)]
+        matches = self._knowledge.search(text)
+        if matches and matches[0].score >= ANSWER_THRESHOLD:
+            topic = self._knowledge.topic(matches[0].topic_id)
+            if topic is not None:
+                return [self.screens.answer(language, topic)]
+        return [self.screens.not_understood(language)]

@@ -1,0 +1,62 @@
+"""Neutral messages that cross between the adapters and the dialogue engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    """Where a person writes from; part of their pseudonym and of the statistics."""
+
+    TELEGRAM = "telegram"
+    MATRIX = "matrix"
+    CONSOLE = "console"
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One thing a person did: wrote text (commands included) or pressed an option."""
+
+    channel: Channel
+    user_id: str
+    """The platform's id of the person; turned into a pseudonym before it is stored."""
+    event_id: str
+    """The platform's id of this event, so a redelivered event is handled once."""
+    received_at: datetime
+    text: str | None = None
+    choice: str | None = None
+    """The stable id of a pressed option, e.g. ``lang:uk`` or ``topic:docs.pesel``."""
+    language_hint: str | None = None
+    """The platform's guess at the person's language (Telegram's language_code)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A button (Telegram) or numbered choice (console, Matrix) under a reply."""
+
+    id: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    """A source shown under an answer; adapters render it as a hyperlink."""
+
+    label: str
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """One message to the person, already in their language, free of any markup.
+
+    Adapters escape and format every field; nothing in here is trusted as markup.
+    """
+
+    text: str
+    language: str
+    title: str | None = None
+    links: tuple[Link, ...] = ()
+    options: tuple[Option, ...] = field(default=())

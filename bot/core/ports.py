@@ -1,0 +1,58 @@
+"""What the dialogue engine needs from the outside world, as small Protocols."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(slots=True)
+class ConversationState:
+    """Where a person is in the dialogue; kept between their messages."""
+
+    step: str = "new"
+    pending_text: str | None = None
+    """A first question asked before the language was settled, answered once it is."""
+    last_options: list[list[str]] = field(default_factory=list)
+    """[id, label] of the options offered last, so a typed number or label selects one."""
+
+
+@dataclass(slots=True)
+class PersonRecord:
+    """What the bot keeps about a person: the minimum to talk to them again."""
+
+    key: str
+    """Pseudonym: a keyed hash of channel and platform id, never the id itself."""
+    language: str | None
+    state: ConversationState
+    is_new: bool
+
+
+class Conversation(Protocol):
+    """One unit of work: everything one inbound event reads and writes, in one transaction."""
+
+    async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
+        """Record the event as processed; False when it already was (a redelivery)."""
+        ...
+
+    async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
+        """The person with this pseudonym, created on first contact."""
+        ...
+
+    async def save_person(self, person: PersonRecord, now: datetime) -> None:
+        """Persist the person's language and conversation state."""
+        ...
+
+
+class ConversationStore(Protocol):
+    """Opens a unit of work; commits when the block ends normally, rolls back otherwise."""
+
+    def begin(self) -> AbstractAsyncContextManager[Conversation]: ...
+
+
+class Pseudonymiser(Protocol):
+    """Turns a channel and platform id into the key stored instead of the id."""
+
+    def __call__(self, channel: str, user_id: str) -> str: ...

@@ -1,0 +1,194 @@
+"""The bot's replies, one builder per screen, each in the person's language."""
+
+from __future__ import annotations
+
+from babel.dates import format_date
+
+from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES, Localizer, Translator
+from bot.core.knowledge import CATEGORIES, KnowledgeBase, Topic
+from bot.core.messages import Link, Option, Reply
+
+
+
+class Screens:
+    """Builds localised replies; knows nothing of who the person is or where they write."""
+
+    def __init__(self, translator: Translator, knowledge: KnowledgeBase) -> None:
+        self._translator = translator
+        self._knowledge = knowledge
+
+    def _t(self, language: str) -> Localizer:
+        return self._translator.localizer(language)
+
+    def menu_option(self, language: str) -> Option:
+        return Option("menu", self._t(language)._("Main menu"))
+
+    def language_picker(self, language: str | None) -> Reply:
+        """Asks for the language in all four languages, the person's own first."""
+        order = sorted(LANGUAGES, key=lambda lang: lang != language)
+        prompt = "\n".join(self._t(lang)._("Choose your language:") for lang in order)
+        options = tuple(Option(f"lang:{lang}", LANGUAGE_NAMES[lang]) for lang in LANGUAGES)
+        return Reply(prompt, language or "en", options=options)
+
+    def language_set(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "I will answer in {language}. You can change the language at any time "
+                "with /language.",
+                language=LANGUAGE_NAMES[language],
+            ),
+            language,
+        )
+
+    def privacy_notice(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "About your privacy: I keep only your language and where we are in our "
+                "conversation, under a code that does not reveal who you are. I do not "
+                "store your name, username or phone number. /privacy tells you more."
+            ),
+            language,
+        )
+
+    def privacy(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "What I store and why\n\n"
+                "• A code made from your account id with a secret key, instead of the id "
+                "itself, so that I recognise you when you write again.\n"
+                "• Your chosen language, so that I answer in it.\n"
+                "• Where we are in the conversation (for example, the options I showed you "
+                "last), so that I understand your next message.\n"
+                "• The ids of messages I have already handled, so that I never answer one "
+                "twice.\n"
+                "• If you write a question before choosing a language, its text, only until "
+                "I have answered it.\n\n"
+                "I do not store your name, username or phone number, and I share nothing "
+                "with anyone. The messenger you use keeps its own copy of this chat under "
+                "its own rules.\n\n"
+                "This assistant belongs to the Information Point for Foreigners of the City "
+                "of Kraków (the Open Krakow programme). To ask about your data or have it "
+                "erased, write to otwarty@um.krakow.pl."
+            ),
+            language,
+            title=t._("Privacy"),
+        )
+
+    def help(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "I answer questions about living in Kraków as a foreigner: legal stay, "
+                "documents, work, health, schools, social support and more. Simply write "
+                "your question, or use these commands:\n\n"
+                "/menu – topics\n"
+                "/language – change the language\n"
+                "/privacy – what I store about you\n"
+                "/help – this help"
+            ),
+            language,
+            options=(self.menu_option(language),),
+        )
+
+    def main_menu(self, language: str, *, greeting: str | None = None) -> Reply:
+        t = self._t(language)
+        prompt = t._("What is your question about? Choose a topic, or simply write your question.")
+        options = tuple(
+            Option(f"cat:{category}", t._(CATEGORIES[category]))
+            for category in self._knowledge.categories()
+        )
+        text = f"{greeting}\n\n{prompt}" if greeting else prompt
+        return Reply(text, language, options=options)
+
+    def category(self, language: str, category: str) -> Reply:
+        t = self._t(language)
+        topics = self._knowledge.topics_in(category)
+        text = t.ngettext(
+            "{category}: {n} topic. Choose one:",
+            "{category}: {n} topics. Choose one:",
+            len(topics),
+            category=t._(CATEGORIES[category]),
+        )
+        options = tuple(
+            Option(f"topic:{topic.id}", topic.text_for(language)[1].title) for topic in topics
+        )
+        return Reply(text, language, options=(*options, self.menu_option(language)))
+
+    def answer(self, language: str, topic: Topic) -> Reply:
+        t = self._t(language)
+        entry_language, entry = topic.text_for(language)
+        checked = format_date(topic.checked, format="long", locale=language)
+        checked_line = t._("Information checked: {date}", date=checked)
+        sources_label = t.ngettext("Source:", "Sources:", len(topic.sources))
+        text = f"{entry.answer.strip()}\n\n{checked_line}\n{sources_label}"
+        back = Option(
+            f"cat:{topic.category}",
+            t._("Back to: {category}", category=t._(CATEGORIES[topic.category])),
+        )
+        return Reply(
+            text,
+            entry_language,
+            title=entry.title,
+            links=tuple(Link(source.title, source.url) for source in topic.sources),
+            options=(back, self.menu_option(language)),
+        )
+
+    def not_understood(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "I could not find an answer to that. Try other words, or choose a topic "
+                "from the menu."
+            ),
+            language,
+            options=(self.menu_option(language),),
+        )
+
+    def greeting(self, language: str) -> Reply:
+        t = self._t(language)
+        return self.main_menu(
+            language,
+            greeting=t._("Hello! I am the assistant of the Information Point for Foreigners in Kraków."),
+        )
+
+    def thanks(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("You are welcome! Write again whenever you need."), language)
+
+    def welcome_back(self, language: str) -> Reply:
+        return self.main_menu(language, greeting=self._t(language)._("Welcome back!"))
+
+    def unknown_command(self, language: str, command: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._("I do not know the command {command}. /help lists what I can do.", command=command),
+            language,
+        )
+
+    def stale_option(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("That button is no longer active."), language)
+
+    def empty_text(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("Please write your question in words."), language)
+
+    def apology(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._("Sorry, something went wrong on my side. Please try again in a moment."), language
+        )
+
+    def command_descriptions(self, language: str) -> list[tuple[str, str]]:
+        """The bot's commands with a short description, for the messenger's command menu."""
+        t = self._t(language)
+        return [
+            ("start", t._("Start")),
+            ("menu", t._("Topics")),
+            ("language", t._("Change the language")),
+            ("privacy", t._("What I store about you")),
+            ("help", t._("Help")),
+        ]

@@ -1,0 +1,1 @@
+"""Loading the knowledge base from YAML, and searching it."""

@@ -1,0 +1,131 @@
+"""Settings from INFOPOINT_* environment variables and .env, validated once at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "INFOPOINT_"
+_WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+class SettingsError(Exception):
+    """A setting is missing or wrong; the message names the variable in one line."""
+
+
+class DatabaseSettings(BaseModel):
+    """INFOPOINT_DATABASE__*"""
+
+    url: str = "sqlite:///var/infopoint.db"
+    """SQLAlchemy URL; SQLite under var/ by default, PostgreSQL in production."""
+
+
+class TelegramSettings(BaseModel):
+    """INFOPOINT_TELEGRAM__*; the adapter starts only when a token is set."""
+
+    token: SecretStr | None = None
+    base_url: str | None = None
+    """Bot API base, e.g. a self-hosted server's "http://127.0.0.1:8081/bot"."""
+    base_file_url: str | None = None
+    mode: Literal["polling", "webhook"] = "polling"
+    webhook_url: str | None = None
+    """The public HTTPS address Telegram posts updates to (webhook mode)."""
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_path: str = "telegram"
+    webhook_secret: SecretStr | None = None
+    staff_chat_id: int | None = None
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _secret_format(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _WEBHOOK_SECRET.match(value.get_secret_value()):
+            raise ValueError("use 1-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_needs_url_and_secret(self) -> TelegramSettings:
+        if self.token is not None and self.mode == "webhook":
+            if not self.webhook_url:
+                raise ValueError("WEBHOOK_URL: required when MODE is webhook")
+            if self.webhook_secret is None:
+                raise ValueError("WEBHOOK_SECRET: required when MODE is webhook")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.token is not None
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with; .env.example documents each setting."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+    )
+
+    database: DatabaseSettings = DatabaseSettings()
+    telegram: TelegramSettings = TelegramSettings()
+    default_language: Literal["pl", "en", "uk", "ru"] = "en"
+    timezone: str = "Europe/Warsaw"
+    var_dir: Path = Path("var")
+    """Where the bot keeps its files: the SQLite database, the pseudonym key."""
+    knowledge_dir: Path | None = None
+    """Knowledge YAML folder; the one shipped with the bot when unset."""
+    pseudonym_key: SecretStr | None = None
+    """Hex key for pseudonyms; generated into var/pseudonym.key on first start if unset."""
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r}") from error
+        return value
+
+    @field_validator("pseudonym_key")
+    @classmethod
+    def _hex_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            try:
+                key = bytes.fromhex(value.get_secret_value())
+            except ValueError as error:
+                raise ValueError("must be hexadecimal") from error
+            if len(key) < 16:
+                raise ValueError("must be at least 16 bytes (32 hex digits)")
+        return value
+
+
+def load_settings(env_file: Path | None = Path(".env")) -> Settings:
+    """Read and validate the settings; a problem becomes one SettingsError line."""
+    try:
+        return Settings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+def _describe(error: ValidationError) -> str:
+    """``INFOPOINT_TELEGRAM__MODE: Input should be 'polling' or 'webhook'`` (first problem)."""
+    problems = []
+    for item in error.errors(include_url=False, include_input=False):
+        location = [str(part) for part in item["loc"]]
+        message = str(item["msg"]).removeprefix("Value error, ")
+        # A model-level check names the field itself, as "FIELD: message".
+        if ": " in message and message.split(": ", 1)[0].isupper():
+            field, message = message.split(": ", 1)
+            location.append(field)
+        variable = ENV_PREFIX + "__".join(part.upper() for part in location)
+        problems.append(f"{variable}: {message}")
+    more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+    return f"invalid setting {problems[0]}{more}"

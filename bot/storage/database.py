@@ -1,0 +1,59 @@
+"""Connecting to the database and bringing its schema up to date with Alembic."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.resources import resource_dir
+
+# Drivers used when a URL names none: the async engine needs an async driver, Alembic a
+# sync one. psycopg 3 serves both.
+_ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
+_SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+
+
+def async_url(url: str) -> URL:
+    """The URL with an async driver ("sqlite:///x" -> "sqlite+aiosqlite:///x")."""
+    parsed = make_url(url)
+    return parsed.set(drivername=_ASYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def sync_url(url: str) -> URL:
+    """The URL with a sync driver, for Alembic."""
+    parsed = make_url(url)
+    return parsed.set(drivername=_SYNC_DRIVERS.get(parsed.drivername, parsed.drivername))
+
+
+def ensure_sqlite_folder(url: str) -> None:
+    """Create the folder of a SQLite file, so a fresh checkout starts without set-up."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def create_engine(url: str) -> AsyncEngine:
+    """The application's async engine."""
+    ensure_sqlite_folder(url)
+    return create_async_engine(async_url(url), pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic configured for ``url`` and the migrations shipped with the bot."""
+    config = Config()
+    config.set_main_option("script_location", str(resource_dir("db")))
+    # ConfigParser interpolation would read "%" in a password as a reference.
+    config.set_main_option(
+        "sqlalchemy.url", sync_url(url).render_as_string(hide_password=False).replace("%", "%%")
+    )
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Migrate the database at ``url`` to ``revision`` (blocking; run it off the event loop)."""
+    ensure_sqlite_folder(url)
+    command.upgrade(alembic_config(url), revision)

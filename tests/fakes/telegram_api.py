@@ -1,0 +1,233 @@
+"""A fake Telegram Bot API server on 127.0.0.1, for running real python-telegram-bot against.
+
+Tests push updates in and read back exactly what the bot called. getUpdates is a real long
+poll: it holds the request until an update arrives or its timeout passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+BOT_USER = {
+    "id": 7000001,
+    "is_bot": True,
+    "first_name": "Infopoint",
+    "username": "infopoint_test_bot",
+    "can_join_groups": False,
+    "can_read_all_group_messages": False,
+    "supports_inline_queries": False,
+}
+
+# PTB sends every form field JSON-encoded except plain strings; these fields are always plain
+# strings, so they are never decoded (a text "123" must stay the string "123").
+_PLAIN_STRING_FIELDS = frozenset(
+    {"text", "parse_mode", "callback_query_id", "url", "secret_token", "language_code",
+     "caption", "inline_message_id"}
+)
+
+
+@dataclass
+class Call:
+    """One Bot API method call the bot made."""
+
+    method: str
+    params: dict[str, Any]
+
+
+@dataclass
+class FakeBotApi:
+    """The server; ``base_url`` is what the bot gets as INFOPOINT_TELEGRAM__BASE_URL."""
+
+    token: str = "123456:TEST-token"
+    calls: list[Call] = field(default_factory=list)
+    _updates: list[dict[str, Any]] = field(default_factory=list)
+    _update_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    _message_ids: itertools.count[int] = field(default_factory=lambda: itertools.count(500))
+    _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
+    _runner: web.AppRunner | None = None
+    port: int = 0
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        server = site._server
+        assert server is not None
+        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/bot"
+
+    # --- what tests do -------------------------------------------------------------------
+
+    async def push(self, update: dict[str, Any]) -> int:
+        """Queue an update for getUpdates; returns its update_id."""
+        update_id = next(self._update_ids)
+        async with self._changed:
+            self._updates.append({"update_id": update_id, **update})
+            self._changed.notify_all()
+        return update_id
+
+    def text_update(self, user: dict[str, Any], text: str) -> dict[str, Any]:
+        """An update (without update_id) of a private text message from ``user``."""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": user["id"], "type": "private", "first_name": user["first_name"]},
+            "from": user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split()[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        return {"message": message}
+
+    def button_update(self, user: dict[str, Any], data: str) -> dict[str, Any]:
+        """An update (without update_id) of ``user`` pressing a button carrying ``data``."""
+        return {
+            "callback_query": {
+                "id": f"cq{next(self._message_ids)}",
+                "from": user,
+                "chat_instance": "42",
+                "data": data,
+                "message": {
+                    "message_id": next(self._message_ids),
+                    "date": int(time.time()),
+                    "chat": {"id": user["id"], "type": "private"},
+                    "from": BOT_USER,
+                    "text": "…",
+                },
+            }
+        }
+
+    async def send_text(self, user: dict[str, Any], text: str) -> int:
+        return await self.push(self.text_update(user, text))
+
+    async def press(self, user: dict[str, Any], data: str) -> int:
+        return await self.push(self.button_update(user, data))
+
+    def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
+        return [call.params for call in self.calls if call.method == method]
+
+    async def wait_for(self, method: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+        """Wait until the bot has called ``method`` ``count`` times in all; return those calls."""
+
+        def enough() -> bool:
+            return len(self.sent(method)) >= count
+
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(enough), timeout)
+        return self.sent(method)[:count]
+
+    # --- the Bot API -----------------------------------------------------------------------
+
+    async def _dispatch(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] != self.token:
+            return _error(401, "Unauthorized")
+        method = request.match_info["method"]
+        params = await _read_params(request)
+        handler = getattr(self, f"_api_{method}", None)
+        if handler is None:
+            return _error(404, "Not Found: method not found")
+        if method != "getUpdates":
+            async with self._changed:
+                self.calls.append(Call(method, params))
+                self._changed.notify_all()
+        result = await handler(params)
+        return web.json_response({"ok": True, "result": result})
+
+    async def _api_getMe(self, _params: dict[str, Any]) -> Any:  # noqa: N802
+        return BOT_USER
+
+    async def _api_getUpdates(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        offset = int(params.get("offset") or 0)
+        timeout = float(params.get("timeout") or 0)
+
+        def pending() -> list[dict[str, Any]]:
+            return [update for update in self._updates if update["update_id"] >= offset]
+
+        async with self._changed:
+            # Confirmed updates (below offset) are gone for good, as on Telegram.
+            self._updates = pending()
+            if not self._updates and timeout > 0:
+                try:
+                    await asyncio.wait_for(self._changed.wait_for(lambda: bool(pending())), timeout)
+                except TimeoutError:
+                    pass
+            return pending()
+
+    async def _api_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return self._message(params, text=params.get("text", ""))
+
+    async def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        return self._message(params, text=params.get("text", ""), message_id=params.get("message_id"))
+
+    async def _api_sendDocument(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        message = self._message(params)
+        message["document"] = {"file_id": "doc1", "file_unique_id": "doc1u", "file_name": "file"}
+        return message
+
+    async def _api_answerCallbackQuery(self, _params: dict[str, Any]) -> Any:  # noqa: N802
+        return True
+
+    async def _api_setMyCommands(self, _params: dict[str, Any]) -> Any:  # noqa: N802
+        return True
+
+    async def _api_deleteWebhook(self, _params: dict[str, Any]) -> Any:  # noqa: N802
+        return True
+
+    async def _api_setWebhook(self, _params: dict[str, Any]) -> Any:  # noqa: N802
+        return True
+
+    def _message(self, params: dict[str, Any], *, text: str | None = None,
+                 message_id: object = None) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": message_id if isinstance(message_id, int) else next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": params["chat_id"], "type": "private"},
+            "from": BOT_USER,
+        }
+        if text is not None:
+            message["text"] = text
+        return message
+
+
+async def _read_params(request: web.Request) -> dict[str, Any]:
+    params: dict[str, Any] = dict(request.query)
+    if request.content_type == "application/json":
+        body = await request.json() if request.can_read_body else {}
+        params.update(body)
+        return params
+    form = await request.post()
+    for key, value in form.items():
+        if not isinstance(value, str):
+            params[key] = value.file.read()  # an uploaded file (sendDocument)
+        elif key in _PLAIN_STRING_FIELDS:
+            params[key] = value
+        else:
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                params[key] = value
+    return params
+
+
+def _error(code: int, description: str) -> web.Response:
+    return web.json_response(
+        {"ok": False, "error_code": code, "description": description}, status=code
+    )
