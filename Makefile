@@ -27,8 +27,8 @@ test: $(STAMP) $(MO) lint typecheck
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests bench hatch_build.py db/env.py
-	$(BIN)/ruff format --check bot tests bench hatch_build.py db/env.py
+	$(BIN)/ruff check bot tests hatch_build.py db/env.py
+	$(BIN)/ruff format --check bot tests hatch_build.py db/env.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,12 +71,16 @@ async def build_core(settings: Settings) -> Core:
     return Core(engine, db)
 
 
-def console_language_hint() -> str | None:
-    """The terminal's language (LANG=uk_UA.UTF-8 -> "uk"), as Telegram's language_code."""
-    import locale
+def console_language_hint(environ: Mapping[str, str]) -> str | None:
+    """The terminal user's language (LANG=uk_UA.UTF-8 -> "uk"), like Telegram's language_code.
 
-    code, _encoding = locale.getlocale()
-    return normalise_hint(code)
+    Read from the variables themselves: Python maps the neutral C locale to en_US, which would
+    pass for a choice of English.
+    """
+    for variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if value := environ.get(variable):
+            return normalise_hint(value.split(".")[0])
+    return None
 
 
 async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> None:
@@ -85,7 +91,7 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> None
             core.engine,
             stdin=stdin,
             stdout=stdout,
-            language_hint=console_language_hint(),
+            language_hint=console_language_hint(os.environ),
             interactive=stdin.isatty(),
         )
         await chat.run()
@@ -99,7 +105,8 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         log.info("no messenger configured: starting the console chat")
         await run_console(settings, stdin, stdout)
         return
-    from bot.adapters.telegram import TelegramAdapter  # only loaded when it is configured
+    # Imported only when configured: a console-only run never loads the Telegram SDK.
+    from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415
 
     core = await build_core(settings)
     stop = asyncio.Event()

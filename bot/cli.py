@@ -64,8 +64,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"infopoint: {error}", file=sys.stderr)
         return 2
-    from bot import app  # after the settings are known good: keeps --help fast
-    from bot.storage import database
+    # Imported after the settings are known good, so --help and a bad setting answer fast.
+    from bot import app  # noqa: PLC0415
+    from bot.storage import database  # noqa: PLC0415
 
     if args.command == "db":
         configure_logging(settings, quiet=False)

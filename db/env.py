@@ -40,9 +40,7 @@ def run_online() -> None:
 
 def _migrate(connection: object) -> None:
     # Batch mode lets later migrations alter columns on SQLite, which has no ALTER COLUMN.
-    context.configure(
-        connection=connection, target_metadata=target_metadata, render_as_batch=True
-    )
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
 

@@ -74,8 +74,13 @@ class Chat:
 
     _clock = itertools.count()
 
-    def __init__(self, core: Core, user_id: str = "1001", language_hint: str | None = None,
-                 channel: Channel = Channel.TELEGRAM) -> None:
+    def __init__(
+        self,
+        core: Core,
+        user_id: str = "1001",
+        language_hint: str | None = None,
+        channel: Channel = Channel.TELEGRAM,
+    ) -> None:
         self.core = core
         self.user_id = user_id
         self.language_hint = language_hint

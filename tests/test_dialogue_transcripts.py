@@ -12,7 +12,6 @@ import pytest
 from bot.app import Core
 from tests.conftest import Chat
 
-
 EN_CONVERSATION: list[tuple[str, list[str]]] = [
     (
         "/start",

@@ -119,16 +119,20 @@ class DialogueEngine:
         person.state.step = "ready"
         return [self.screens.privacy_notice(language)]
 
-    def _on_command(self, person: PersonRecord, inbound: Inbound, text: str) -> list[Reply]:
-        command = text.split()[0].split("@")[0].lower()
+    def _on_command(  # noqa: PLR0911 - one return per command reads best
+        self, person: PersonRecord, inbound: Inbound, text: str
+    ) -> list[Reply]:
+        # "/start@infopoint_bot extra words" -> "/start"
+        command = text.split(maxsplit=1)[0].split("@", 1)[0].lower()
         language = self._language(person, inbound)
         screens = self.screens
         match command:
             case "/start" if person.language is None:
                 return [screens.language_picker(normalise_hint(inbound.language_hint))]
             case "/start":
-                return self._first_contact_notice(person, language) + [
-                    screens.welcome_back(language)
+                return [
+                    *self._first_contact_notice(person, language),
+                    screens.welcome_back(language),
                 ]
             case "/language":
                 return [screens.language_picker(person.language)]

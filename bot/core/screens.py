@@ -9,7 +9,6 @@ from bot.core.knowledge import CATEGORIES, KnowledgeBase, Topic
 from bot.core.messages import Link, Option, Reply
 
 
-
 class Screens:
     """Builds localised replies; knows nothing of who the person is or where they write."""
 
@@ -151,7 +150,9 @@ class Screens:
         t = self._t(language)
         return self.main_menu(
             language,
-            greeting=t._("Hello! I am the assistant of the Information Point for Foreigners in Kraków."),
+            greeting=t._(
+                "Hello! I am the assistant of the Information Point for Foreigners in Kraków."
+            ),
         )
 
     def thanks(self, language: str) -> Reply:

@@ -37,7 +37,7 @@ class LoadResult:
     problems: tuple[Problem, ...] = field(default=())
 
 
-class _Invalid(Exception):
+class _InvalidFieldError(Exception):
     def __init__(self, field_name: str, message: str) -> None:
         super().__init__(message)
         self.field = field_name
@@ -61,7 +61,7 @@ def load_directory(directory: Path) -> LoadResult:
         except UnicodeDecodeError:
             problems.append(Problem(path.name, "file", "not UTF-8 text"))
             continue
-        except _Invalid as invalid:
+        except _InvalidFieldError as invalid:
             problems.append(Problem(path.name, invalid.field, invalid.message))
             continue
         if topic.id in seen:
@@ -76,17 +76,17 @@ def _parse(document: object, *, expected_id: str) -> Topic:
     data = _mapping(document, "file")
     topic_id = _text(data, "id")
     if topic_id != expected_id:
-        raise _Invalid("id", f"{topic_id!r} does not match the file name {expected_id!r}")
+        raise _InvalidFieldError("id", f"{topic_id!r} does not match the file name {expected_id!r}")
     category = _text(data, "category")
     if category not in CATEGORIES:
-        raise _Invalid("category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
+        raise _InvalidFieldError("category", f"{category!r} is not one of {', '.join(CATEGORIES)}")
     try:
         handoff = Handoff(_text(data, "handoff"))
     except ValueError:
-        raise _Invalid("handoff", "must be never, offer or always") from None
+        raise _InvalidFieldError("handoff", "must be never, offer or always") from None
     checked = data.get("checked")
     if not isinstance(checked, date):
-        raise _Invalid("checked", "must be a date, YYYY-MM-DD")
+        raise _InvalidFieldError("checked", "must be a date, YYYY-MM-DD")
     return Topic(
         id=topic_id,
         category=category,
@@ -99,14 +99,16 @@ def _parse(document: object, *, expected_id: str) -> Topic:
 
 def _sources(value: object) -> tuple[Source, ...]:
     if not isinstance(value, list) or not value:
-        raise _Invalid("sources", "must be a non-empty list of {title, url}")
+        raise _InvalidFieldError("sources", "must be a non-empty list of {title, url}")
     sources = []
     for index, item in enumerate(value):
         source = _mapping(item, f"sources[{index}]")
         url = _text(source, "url", prefix=f"sources[{index}].")
         parsed = urlparse(url)
         if parsed.scheme not in ("http", "https") or not parsed.netloc or " " in url:
-            raise _Invalid(f"sources[{index}].url", f"not a well-formed http(s) URL: {url!r}")
+            raise _InvalidFieldError(
+                f"sources[{index}].url", f"not a well-formed http(s) URL: {url!r}"
+            )
         sources.append(Source(_text(source, "title", prefix=f"sources[{index}]."), url))
     return tuple(sources)
 
@@ -115,7 +117,9 @@ def _entry(data: Mapping[str, Any], language: str) -> LocalizedEntry:
     block = _mapping(data.get(language), language)
     answer = _text(block, "answer", prefix=f"{language}.")
     if len(answer) > MAX_ANSWER_CHARS:
-        raise _Invalid(f"{language}.answer", f"{len(answer)} characters, at most {MAX_ANSWER_CHARS}")
+        raise _InvalidFieldError(
+            f"{language}.answer", f"{len(answer)} characters, at most {MAX_ANSWER_CHARS}"
+        )
     return LocalizedEntry(
         title=_text(block, "title", prefix=f"{language}."),
         answer=answer,
@@ -126,21 +130,21 @@ def _entry(data: Mapping[str, Any], language: str) -> LocalizedEntry:
 
 def _mapping(value: object, field_name: str) -> Mapping[str, Any]:
     if not isinstance(value, dict):
-        raise _Invalid(field_name, "missing, or not a mapping")
+        raise _InvalidFieldError(field_name, "missing, or not a mapping")
     return value
 
 
 def _text(data: Mapping[str, Any], key: str, *, prefix: str = "") -> str:
     value = data.get(key)
     if not isinstance(value, str) or not value.strip():
-        raise _Invalid(prefix + key, "missing or empty")
+        raise _InvalidFieldError(prefix + key, "missing or empty")
     return value.strip()
 
 
 def _strings(data: Mapping[str, Any], key: str, *, prefix: str) -> tuple[str, ...]:
     value = data.get(key)
     if not isinstance(value, list) or not value:
-        raise _Invalid(prefix + key, "must be a non-empty list")
+        raise _InvalidFieldError(prefix + key, "must be a non-empty list")
     if not all(isinstance(item, str) and item.strip() for item in value):
-        raise _Invalid(prefix + key, "every item must be non-empty text")
+        raise _InvalidFieldError(prefix + key, "every item must be non-empty text")
     return tuple(item.strip() for item in value)

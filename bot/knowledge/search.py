@@ -89,6 +89,9 @@ class InMemoryKnowledgeBase:
             # "karta pobytu"); a near-miss spelling of a longer one (one typo) a little less.
             if len(keyword) >= _MIN_EXACT_KEYWORD_CHARS and f" {keyword} " in padded:
                 best = max(best, 90.0)
-            elif len(keyword) >= _MIN_FUZZY_KEYWORD_CHARS and fuzz.partial_ratio(keyword, query) >= 90:
+            elif (
+                len(keyword) >= _MIN_FUZZY_KEYWORD_CHARS
+                and fuzz.partial_ratio(keyword, query) >= 90
+            ):
                 best = max(best, 80.0)
         return best

@@ -36,12 +36,16 @@ class SqlConversation:
         person = await self._session.scalar(select(Person).where(Person.key == key))
         is_new = person is None
         if person is None:
-            person = Person(key=key, channel=channel, language=None, created_at=now, last_seen_at=now)
+            person = Person(
+                key=key, channel=channel, language=None, created_at=now, last_seen_at=now
+            )
             self._session.add(person)
             await self._session.flush()
         state_row = await self._session.get(ConversationStateRow, person.id)
         if state_row is None:
-            state_row = ConversationStateRow(person_id=person.id, step="new", data={}, updated_at=now)
+            state_row = ConversationStateRow(
+                person_id=person.id, step="new", data={}, updated_at=now
+            )
             self._session.add(state_row)
         self._rows[key] = (person, state_row)
         data = state_row.data
@@ -84,7 +88,5 @@ def _option_pairs(value: object) -> list[list[str]]:
     if not isinstance(value, list):
         return []
     return [
-        [str(pair[0]), str(pair[1])]
-        for pair in value
-        if isinstance(pair, list) and len(pair) == 2
+        [str(pair[0]), str(pair[1])] for pair in value if isinstance(pair, list) and len(pair) == 2
     ]

@@ -11,7 +11,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 class Base(DeclarativeBase):
     """Declarative base with one naming convention, so migrations name constraints alike."""
 
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    # Every datetime column stores a time zone: months are cut in Europe/Warsaw time.
+    type_annotation_map = {datetime: DateTime(timezone=True)}  # noqa: RUF012 - SQLAlchemy's API
 
 
 Base.metadata.naming_convention = {

@@ -7,6 +7,7 @@ poll: it holds the request until an update arrives or its timeout passes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import time
@@ -28,8 +29,16 @@ BOT_USER = {
 # PTB sends every form field JSON-encoded except plain strings; these fields are always plain
 # strings, so they are never decoded (a text "123" must stay the string "123").
 _PLAIN_STRING_FIELDS = frozenset(
-    {"text", "parse_mode", "callback_query_id", "url", "secret_token", "language_code",
-     "caption", "inline_message_id"}
+    {
+        "text",
+        "parse_mode",
+        "callback_query_id",
+        "url",
+        "secret_token",
+        "language_code",
+        "caption",
+        "inline_message_id",
+    }
 )
 
 
@@ -57,7 +66,8 @@ class FakeBotApi:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_route("*", "/bot{token}/{method}", self._dispatch)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Cancel a held long poll when the bot hangs up, instead of holding shutdown for it.
+        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
@@ -93,7 +103,7 @@ class FakeBotApi:
             "text": text,
         }
         if text.startswith("/"):
-            length = len(text.split()[0])
+            length = len(text.split(maxsplit=1)[0])
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
         return {"message": message}
 
@@ -124,7 +134,9 @@ class FakeBotApi:
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [call.params for call in self.calls if call.method == method]
 
-    async def wait_for(self, method: str, count: int, timeout: float = 15.0) -> list[dict[str, Any]]:
+    async def wait_for(
+        self, method: str, count: int, timeout: float = 15.0
+    ) -> list[dict[str, Any]]:
         """Wait until the bot has called ``method`` ``count`` times in all; return those calls."""
 
         def enough() -> bool:
@@ -165,17 +177,17 @@ class FakeBotApi:
             # Confirmed updates (below offset) are gone for good, as on Telegram.
             self._updates = pending()
             if not self._updates and timeout > 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(lambda: bool(pending())), timeout)
-                except TimeoutError:
-                    pass
             return pending()
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
         return self._message(params, text=params.get("text", ""))
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
-        return self._message(params, text=params.get("text", ""), message_id=params.get("message_id"))
+        return self._message(
+            params, text=params.get("text", ""), message_id=params.get("message_id")
+        )
 
     async def _api_sendDocument(self, params: dict[str, Any]) -> Any:  # noqa: N802
         message = self._message(params)
@@ -194,8 +206,9 @@ class FakeBotApi:
     async def _api_setWebhook(self, _params: dict[str, Any]) -> Any:  # noqa: N802
         return True
 
-    def _message(self, params: dict[str, Any], *, text: str | None = None,
-                 message_id: object = None) -> dict[str, Any]:
+    def _message(
+        self, params: dict[str, Any], *, text: str | None = None, message_id: object = None
+    ) -> dict[str, Any]:
         message: dict[str, Any] = {
             "message_id": message_id if isinstance(message_id, int) else next(self._message_ids),
             "date": int(time.time()),

@@ -144,6 +144,8 @@ class TelegramAdapter:
         user = update.effective_user
         apology = self._engine.apology(user.language_code if user else None)
         try:
-            await update.effective_chat.send_message(render_html(apology), parse_mode=ParseMode.HTML)
+            await update.effective_chat.send_message(
+                render_html(apology), parse_mode=ParseMode.HTML
+            )
         except Exception:
             log.exception("could not send the apology either")
