@@ -205,12 +205,10 @@ async def test_webhook_accepts_the_secret_and_refuses_others(
 
 
 @pytest.mark.slow
-async def test_the_bot_runs_as_a_process_from_the_environment(
-    tmp_path: Path, api: FakeBotApi
-) -> None:
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin"),
-        "PYTHONPATH": str(ROOT),
+@pytest.mark.parametrize("source", ["environment", "dotenv"])
+async def test_the_bot_runs_as_a_process(tmp_path: Path, api: FakeBotApi, source: str) -> None:
+    """`python -m bot run` picks Telegram when a token is configured, in either place."""
+    settings = {
         "INFOPOINT_TELEGRAM__TOKEN": api.token,
         "INFOPOINT_TELEGRAM__BASE_URL": api.base_url,
         "INFOPOINT_DATABASE__URL": f"sqlite:///{tmp_path / 'process.db'}",
@@ -218,6 +216,11 @@ async def test_the_bot_runs_as_a_process_from_the_environment(
         "INFOPOINT_PSEUDONYM_KEY": TEST_KEY,
         "INFOPOINT_LOG_LEVEL": "INFO",
     }
+    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "PYTHONPATH": str(ROOT)}
+    if source == "environment":
+        env.update(settings)
+    else:
+        (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -225,6 +228,7 @@ async def test_the_bot_runs_as_a_process_from_the_environment(
         "run",
         cwd=tmp_path,
         env=env,
+        stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
@@ -235,9 +239,10 @@ async def test_the_bot_runs_as_a_process_from_the_environment(
         assert picker["text"].startswith("Оберіть мову:")
     finally:
         process.send_signal(signal.SIGTERM)
-        _, stderr = await asyncio.wait_for(process.communicate(), 30)
+        stdout, stderr = await asyncio.wait_for(process.communicate(), 30)
     log = stderr.decode()
     assert process.returncode == 0, log
+    assert stdout == b"", "a Telegram run must not start the console chat"
     assert "Telegram adapter started (polling) as @infopoint_test_bot" in log
     assert api.token not in log, "the token leaked into the log"
     assert "Traceback" not in log
