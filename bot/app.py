@@ -24,6 +24,7 @@ from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
 from bot.knowledge.loader import load_directory
+from bot.knowledge.out_of_scope import load_out_of_scope
 from bot.knowledge.search import InMemoryKnowledgeBase
 from bot.resources import resource_dir
 from bot.settings import Settings
@@ -47,7 +48,7 @@ def load_knowledge(directory: Path) -> InMemoryKnowledgeBase:
     result = load_directory(directory)
     for problem in result.problems:
         log.warning("knowledge file skipped: %s", problem)
-    return InMemoryKnowledgeBase(result.topics)
+    return InMemoryKnowledgeBase(result.topics, load_out_of_scope(directory))
 
 
 async def build_core(settings: Settings) -> Core:

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from bot import __version__
 from bot.settings import Settings, SettingsError, load_settings
@@ -33,6 +34,17 @@ def build_parser() -> argparse.ArgumentParser:
         "it; /quit or end of input leaves.",
         epilog=EPILOG,
     )
+    ask = commands.add_parser(
+        "ask",
+        help="show what the bot would answer to a question (JSON with --json)",
+        description='Answer TEXT (or every line of a --batch JSON Lines file with a "text" '
+        "field) as for a new person, without touching the database. Output: topic, language, "
+        "score and alternatives.",
+        epilog=EPILOG,
+    )
+    ask.add_argument("text", nargs="?", help="the question")
+    ask.add_argument("--json", action="store_true", help="one JSON object per line")
+    ask.add_argument("--batch", type=Path, metavar="FILE", help="JSON Lines file of questions")
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_commands.add_parser(
@@ -68,6 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from bot import app  # noqa: PLC0415
     from bot.storage import database  # noqa: PLC0415
 
+    if args.command == "ask":
+        return _ask(args, settings)
     if args.command == "db":
         configure_logging(settings, quiet=False)
         database.upgrade(settings.database.url, args.revision)
@@ -82,4 +96,25 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(app.run(settings))
     except KeyboardInterrupt:
         pass
+    return 0
+
+
+def _ask(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.ask import batch_texts, run_ask  # noqa: PLC0415 - keeps --help fast
+    from bot.knowledge.service import load_knowledge  # noqa: PLC0415
+    from bot.resources import resource_dir  # noqa: PLC0415
+
+    if (args.text is None) == (args.batch is None):
+        print("infopoint: ask takes either TEXT or --batch FILE", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    knowledge = load_knowledge(settings.knowledge_dir or resource_dir("knowledge"))
+    texts = batch_texts(args.batch) if args.batch else [args.text]
+    run_ask(
+        knowledge,
+        texts,
+        as_json=args.json,
+        default_language=settings.default_language,
+        out=sys.stdout,
+    )
     return 0

@@ -6,10 +6,8 @@ knows which one it is.
 
 from __future__ import annotations
 
-from typing import Final
-
 from bot.core.i18n import LANGUAGES, Translator
-from bot.core.knowledge import CATEGORIES, KnowledgeBase
+from bot.core.knowledge import CATEGORIES, Decision, KnowledgeBase, resolve
 from bot.core.language import detect_language, normalise_hint
 from bot.core.locks import KeyedLocks
 from bot.core.messages import Inbound, Reply
@@ -17,9 +15,6 @@ from bot.core.ports import ConversationStore, PersonRecord, Pseudonymiser
 from bot.core.screens import Screens
 from bot.core.smalltalk import SmallTalk, classify_small_talk
 from bot.core.text import fold_latin
-
-ANSWER_THRESHOLD: Final = 72.0
-"""The lowest search score answered with a topic; below it the bot says it did not find one."""
 
 
 class DialogueEngine:
@@ -166,9 +161,14 @@ class DialogueEngine:
             return [self.screens.greeting(language)]
         if small_talk is SmallTalk.THANKS:
             return [self.screens.thanks(language)]
-        matches = self._knowledge.search(text)
-        if matches and matches[0].score >= ANSWER_THRESHOLD:
-            topic = self._knowledge.topic(matches[0].topic_id)
-            if topic is not None:
-                return [self.screens.answer(language, topic)]
+        resolution = resolve(self._knowledge.search(text))
+        topics = [
+            topic
+            for match in resolution.candidates
+            if (topic := self._knowledge.topic(match.topic_id)) is not None
+        ]
+        if resolution.decision is Decision.ANSWER and topics:
+            return [self.screens.answer(language, topics[0])]
+        if resolution.decision is Decision.CLARIFY and topics:
+            return [self.screens.did_you_mean(language, topics)]
         return [self.screens.not_understood(language)]

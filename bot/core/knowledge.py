@@ -98,3 +98,57 @@ class KnowledgeBase(Protocol):
     def search(self, text: str) -> list[Match]:
         """Candidate topics for a question, best first."""
         ...
+
+
+class Decision(StrEnum):
+    """What the bot does with a question, by how sure retrieval is."""
+
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    """Two or more close candidates: ask "did you mean …?" with a button for each."""
+    ABSTAIN = "abstain"
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Score thresholds (0-100), tuned on tests/data/eval_questions.jsonl."""
+
+    answer_at: float
+    """The lowest top score answered directly, when it leads the runner-up by ``margin``."""
+    margin: float
+    clarify_at: float
+    """The lowest score a candidate needs to be offered in "did you mean"."""
+
+
+DEFAULT_CALIBRATION: Final = Calibration(answer_at=58.0, margin=22.0, clarify_at=35.0)
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    """The decision for one question and the candidates behind it."""
+
+    decision: Decision
+    candidates: tuple[Match, ...]
+
+    @property
+    def topic_id(self) -> str | None:
+        """The topic answered directly, if any."""
+        return self.candidates[0].topic_id if self.decision is Decision.ANSWER else None
+
+
+def resolve(matches: list[Match], calibration: Calibration = DEFAULT_CALIBRATION) -> Resolution:
+    """Answer when one topic clearly leads, clarify between close ones, else abstain."""
+    if not matches or matches[0].score < calibration.clarify_at:
+        return Resolution(Decision.ABSTAIN, ())
+    top = matches[0]
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if top.score >= calibration.answer_at and top.score - runner_up >= calibration.margin:
+        return Resolution(Decision.ANSWER, (top,))
+    close = tuple(
+        match
+        for match in matches[:3]
+        if match.score >= calibration.clarify_at and top.score - match.score < calibration.margin
+    )
+    if len(close) >= 2:
+        return Resolution(Decision.CLARIFY, close)
+    return Resolution(Decision.ABSTAIN, ())

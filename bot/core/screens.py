@@ -135,12 +135,23 @@ class Screens:
             options=(back, self.menu_option(language)),
         )
 
+    def did_you_mean(self, language: str, topics: list[Topic]) -> Reply:
+        """Close candidates as buttons, so one tap gets the right answer."""
+        t = self._t(language)
+        options = tuple(
+            Option(f"topic:{topic.id}", topic.text_for(language)[1].title) for topic in topics
+        )
+        return Reply(
+            t._("I am not sure I understood. Did you mean one of these?"),
+            language,
+            options=(*options, self.menu_option(language)),
+        )
+
     def not_understood(self, language: str) -> Reply:
         t = self._t(language)
         return Reply(
             t._(
-                "I could not find an answer to that. Try other words, or choose a topic "
-                "from the menu."
+                "I am not sure I can answer that. Try other words, or choose a topic from the menu."
             ),
             language,
             options=(self.menu_option(language),),

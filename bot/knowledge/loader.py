@@ -50,6 +50,8 @@ def load_directory(directory: Path) -> LoadResult:
     problems: list[Problem] = []
     seen: set[str] = set()
     for path in sorted(directory.glob("*.yaml")):
+        if path.name.startswith("_"):
+            continue  # not a topic: _out_of_scope.yaml and the like
         try:
             document = yaml.safe_load(path.read_text(encoding="utf-8"))
             topic = _parse(document, expected_id=path.stem)
