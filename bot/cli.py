@@ -45,6 +45,23 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("text", nargs="?", help="the question")
     ask.add_argument("--json", action="store_true", help="one JSON object per line")
     ask.add_argument("--batch", type=Path, metavar="FILE", help="JSON Lines file of questions")
+    kb = commands.add_parser(
+        "kb", help="knowledge base: check and statistics", description="Knowledge base tools."
+    )
+    kb_commands = kb.add_subparsers(dest="kb_command", required=True, metavar="KB_COMMAND")
+    kb_commands.add_parser(
+        "check",
+        help="validate every knowledge file; non-zero exit on errors",
+        description="Validate the schema, the four languages, unique ids, the catalogue, URLs "
+        "and answer lengths; warn about facts checked over 12 months ago.",
+        epilog=EPILOG,
+    )
+    kb_commands.add_parser(
+        "stats",
+        help="entries available in each language",
+        description="Count the knowledge entries available in each language.",
+        epilog=EPILOG,
+    )
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_commands.add_parser(
@@ -82,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if args.command == "ask":
         return _ask(args, settings)
+    if args.command == "kb":
+        return _kb(args, settings)
     if args.command == "db":
         configure_logging(settings, quiet=False)
         database.upgrade(settings.database.url, args.revision)
@@ -118,3 +137,23 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         out=sys.stdout,
     )
     return 0
+
+
+def _kb(args: argparse.Namespace, settings: Settings) -> int:
+    from datetime import date  # noqa: PLC0415
+
+    from bot.knowledge.check import check, stats_lines  # noqa: PLC0415
+    from bot.knowledge.loader import load_directory  # noqa: PLC0415
+    from bot.resources import resource_dir  # noqa: PLC0415
+
+    directory = settings.knowledge_dir or resource_dir("knowledge")
+    if args.kb_command == "stats":
+        print("\n".join(stats_lines(load_directory(directory))))
+        return 0
+    result = check(directory, date.today())
+    for problem in result.errors:
+        print(f"error: {problem}")
+    for problem in result.warnings:
+        print(f"warning: {problem}")
+    print(f"{len(result.errors)} errors, {len(result.warnings)} warnings")
+    return 1 if result.errors else 0

@@ -26,7 +26,20 @@ def run_bot(
     )
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["chat"], ["ask"], ["db"], ["db", "upgrade"]])
+@pytest.mark.parametrize(
+    "command",
+    [
+        [],
+        ["run"],
+        ["chat"],
+        ["ask"],
+        ["kb"],
+        ["kb", "check"],
+        ["kb", "stats"],
+        ["db"],
+        ["db", "upgrade"],
+    ],
+)
 def test_every_command_has_help(command: list[str]) -> None:
     result = run_bot(*command, "--help")
     assert result.returncode == 0
