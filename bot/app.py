@@ -14,7 +14,6 @@ import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,9 +22,7 @@ from bot.adapters.console import ConsoleChat
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
-from bot.knowledge.loader import load_directory
-from bot.knowledge.out_of_scope import load_out_of_scope
-from bot.knowledge.search import InMemoryKnowledgeBase
+from bot.knowledge.service import load_knowledge
 from bot.resources import resource_dir
 from bot.settings import Settings
 from bot.storage import database
@@ -43,14 +40,6 @@ class Core:
     database: AsyncEngine
 
 
-def load_knowledge(directory: Path) -> InMemoryKnowledgeBase:
-    """The knowledge base; a broken file is logged and left out, the rest still serves."""
-    result = load_directory(directory)
-    for problem in result.problems:
-        log.warning("knowledge file skipped: %s", problem)
-    return InMemoryKnowledgeBase(result.topics, load_out_of_scope(directory))
-
-
 async def build_core(settings: Settings) -> Core:
     """Migrate the database, load content and catalogues, and build the dialogue engine."""
     url = settings.database.url
@@ -64,7 +53,7 @@ async def build_core(settings: Settings) -> Core:
     db = database.create_engine(url)
     engine = DialogueEngine(
         store=SqlConversationStore(db),
-        knowledge=load_knowledge(settings.knowledge_dir or resource_dir("knowledge")),
+        knowledge=load_knowledge(settings.knowledge_dir or resource_dir("knowledge")).base,
         translator=Translator.load(resource_dir("locales")),
         pseudonymise=HmacPseudonymiser(key),
         default_language=settings.default_language,
