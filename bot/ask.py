@@ -16,16 +16,15 @@ from bot.knowledge.service import LoadedKnowledge
 
 def answer(knowledge: LoadedKnowledge, text: str, default_language: str) -> dict[str, object]:
     """{"topic": id or None, "lang", "score", "alternatives": [{"topic", "score"}, …]}."""
-    resolution, language = knowledge.ask(text, default_language)
-    matches = knowledge.base.search(text)
-    answered = resolution.topic_id
+    result = knowledge.ask(text, default_language)
+    answered = result.resolution.topic_id
     return {
         "topic": answered,
-        "lang": language,
-        "score": matches[0].score if matches else 0.0,
+        "lang": result.language,
+        "score": result.matches[0].score if result.matches else 0.0,
         "alternatives": [
             {"topic": match.topic_id, "score": match.score}
-            for match in matches
+            for match in result.matches
             if match.topic_id != answered
         ],
     }

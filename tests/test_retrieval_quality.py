@@ -7,6 +7,7 @@ from collections import Counter
 
 import pytest
 
+from bot.core.knowledge import Resolution
 from bot.knowledge.evaluation import Report, evaluate, read_examples
 from bot.knowledge.service import LoadedKnowledge, load_knowledge
 from tests.conftest import ROOT
@@ -21,11 +22,11 @@ def knowledge() -> LoadedKnowledge:
 
 @pytest.fixture(scope="module")
 def report(knowledge: LoadedKnowledge) -> Report:
-    result = evaluate(
-        read_examples(DEV_SET),
-        lambda text: knowledge.ask(text, "en")[0],
-        lambda text: knowledge.ask(text, "en")[1],
-    )
+    def answer(text: str) -> tuple[Resolution, str]:
+        result = knowledge.ask(text, "en")
+        return result.resolution, result.language
+
+    result = evaluate(read_examples(DEV_SET), answer)
     print("\n" + result.table())
     return result
 

@@ -76,15 +76,12 @@ class Report:
 
 
 def evaluate(
-    examples: Iterable[Example],
-    resolve: Callable[[str], Resolution],
-    identify: Callable[[str], str],
+    examples: Iterable[Example], answer: Callable[[str], tuple[Resolution, str]]
 ) -> Report:
-    """Run every example through retrieval and language identification."""
+    """Run every example once through retrieval and language identification."""
     report = Report()
     for example in examples:
-        resolution = resolve(example.text)
-        language = identify(example.text)
+        resolution, language = answer(example.text)
         report.language.add(language == example.language)
         answered = resolution.topic_id
         if example.topic is None:

@@ -6,13 +6,22 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.core.knowledge import Resolution, resolve
+from bot.core.knowledge import Match, Resolution, resolve
 from bot.knowledge.langid import NaiveBayesLanguageIdentifier
 from bot.knowledge.loader import LoadResult, load_directory
 from bot.knowledge.out_of_scope import load_out_of_scope
 from bot.knowledge.search import InMemoryKnowledgeBase
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the bot makes of one question: candidates, decision, and reply language."""
+
+    matches: list[Match]
+    resolution: Resolution
+    language: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,10 +32,11 @@ class LoadedKnowledge:
     languages: NaiveBayesLanguageIdentifier
     load: LoadResult
 
-    def ask(self, text: str, default_language: str) -> tuple[Resolution, str]:
-        """Resolve ``text`` as for a new person: the decision and the reply language."""
+    def ask(self, text: str, default_language: str) -> Answer:
+        """Resolve ``text`` as for a new person, searching once."""
+        matches = self.base.search(text)
         guess = self.languages.identify(text)
-        return resolve(self.base.search(text)), guess.language if guess else default_language
+        return Answer(matches, resolve(matches), guess.language if guess else default_language)
 
 
 def load_knowledge(directory: Path) -> LoadedKnowledge:
