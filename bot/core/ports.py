@@ -27,7 +27,6 @@ class PersonRecord:
     """Pseudonym: a keyed hash of channel and platform id, never the id itself."""
     language: str | None
     state: ConversationState
-    is_new: bool
 
 
 class Conversation(Protocol):

@@ -141,9 +141,6 @@ class InMemoryKnowledgeBase:
         self._topics = {topic.id: topic for topic in topics}
         self._index = RetrievalIndex(self._topics.values(), out_of_scope)
 
-    def __len__(self) -> int:
-        return len(self._topics)
-
     def topic(self, topic_id: str) -> Topic | None:
         return self._topics.get(topic_id)
 

@@ -34,7 +34,6 @@ class SqlConversation:
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
         person = await self._session.scalar(select(Person).where(Person.key == key))
-        is_new = person is None
         if person is None:
             person = Person(
                 key=key, channel=channel, language=None, created_at=now, last_seen_at=now
@@ -54,7 +53,7 @@ class SqlConversation:
             pending_text=_str_or_none(data.get("pending_text")),
             last_options=_option_pairs(data.get("last_options")),
         )
-        return PersonRecord(key=key, language=person.language, state=state, is_new=is_new)
+        return PersonRecord(key=key, language=person.language, state=state)
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:
         row, state_row = self._rows[person.key]
