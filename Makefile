@@ -49,7 +49,7 @@ i18n-extract: $(STAMP)
 
 ## i18n-update: merge new strings from the template into every language's .po
 i18n-update: i18n-extract
-	$(BIN)/pybabel update --no-location --omit-header --ignore-obsolete -d locales -D infopoint -i locales/infopoint.pot
+	$(BIN)/pybabel update --width 100 --ignore-obsolete -d locales -D infopoint -i locales/infopoint.pot
 
 ## i18n-compile: compile .po to .mo (also done by run, chat and test)
 i18n-compile: $(MO)

@@ -22,8 +22,9 @@ from bot.adapters.console import ConsoleChat
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
-from bot.knowledge.service import load_knowledge
+from bot.knowledge.service import LiveKnowledge
 from bot.resources import resource_dir
+from bot.scheduling import build_scheduler
 from bot.settings import Settings
 from bot.storage import database
 from bot.storage.conversations import SqlConversationStore
@@ -38,6 +39,7 @@ class Core:
 
     engine: DialogueEngine
     database: AsyncEngine
+    knowledge: LiveKnowledge
 
 
 async def build_core(settings: Settings) -> Core:
@@ -51,14 +53,34 @@ async def build_core(settings: Settings) -> Core:
         else load_or_create_key(settings.var_dir / "pseudonym.key")
     )
     db = database.create_engine(url)
+    locale_dir = resource_dir("locales")
+    knowledge = LiveKnowledge(settings.knowledge_dir or resource_dir("knowledge"), locale_dir)
     engine = DialogueEngine(
         store=SqlConversationStore(db),
-        knowledge=load_knowledge(settings.knowledge_dir or resource_dir("knowledge")).base,
-        translator=Translator.load(resource_dir("locales")),
+        knowledge=knowledge,
+        languages=knowledge,
+        translator=Translator.load(locale_dir),
         pseudonymise=HmacPseudonymiser(key),
         default_language=settings.default_language,
     )
-    return Core(engine, db)
+    return Core(engine, db, knowledge)
+
+
+async def _start_jobs(settings: Settings, core: Core, stack: AsyncExitStack) -> None:
+    """Start the scheduled jobs, and reload the knowledge base on SIGHUP."""
+    scheduler = build_scheduler(settings, core.knowledge)
+    scheduler.start()
+    stack.callback(scheduler.shutdown, wait=False)
+    loop = asyncio.get_running_loop()
+    reloads: set[asyncio.Task[object]] = set()  # strong references until each finishes
+
+    def reload_now() -> None:
+        task: asyncio.Task[object] = loop.create_task(core.knowledge.reload(force=True))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, reload_now)
+    stack.callback(loop.remove_signal_handler, signal.SIGHUP)
 
 
 def console_language_hint(environ: Mapping[str, str]) -> str | None:
@@ -76,7 +98,9 @@ def console_language_hint(environ: Mapping[str, str]) -> str | None:
 async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> None:
     """A console chat with the bot until the input ends."""
     core = await build_core(settings)
-    try:
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(core.database.dispose)
+        await _start_jobs(settings, core, stack)
         chat = ConsoleChat(
             core.engine,
             stdin=stdin,
@@ -85,8 +109,6 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> None
             interactive=stdin.isatty(),
         )
         await chat.run()
-    finally:
-        await core.database.dispose()
 
 
 async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
@@ -105,6 +127,7 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(core.database.dispose)
+        await _start_jobs(settings, core, stack)
         telegram = TelegramAdapter(settings.telegram, core.engine)
         await telegram.start()
         stack.push_async_callback(telegram.stop)

@@ -127,7 +127,9 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
         print("infopoint: ask takes either TEXT or --batch FILE", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    knowledge = load_knowledge(settings.knowledge_dir or resource_dir("knowledge"))
+    knowledge = load_knowledge(
+        settings.knowledge_dir or resource_dir("knowledge"), resource_dir("locales")
+    )
     texts = batch_texts(args.batch) if args.batch else [args.text]
     run_ask(
         knowledge,

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     """Where the bot keeps its files: the SQLite database, the pseudonym key."""
     knowledge_dir: Path | None = None
     """Knowledge YAML folder; the one shipped with the bot when unset."""
+    knowledge_reload_seconds: int = Field(default=300, ge=0)
+    """How often to look for changed knowledge files; 0: only on SIGHUP."""
     pseudonym_key: SecretStr | None = None
     """Hex key for pseudonyms; generated into var/pseudonym.key on first start if unset."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

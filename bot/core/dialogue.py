@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from bot.core.i18n import LANGUAGES, Translator
 from bot.core.knowledge import CATEGORIES, Decision, KnowledgeBase, resolve
-from bot.core.language import detect_language, normalise_hint
+from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
 from bot.core.messages import Inbound, Reply
 from bot.core.ports import ConversationStore, PersonRecord, Pseudonymiser
@@ -25,12 +25,14 @@ class DialogueEngine:
         *,
         store: ConversationStore,
         knowledge: KnowledgeBase,
+        languages: LanguageIdentifier,
         translator: Translator,
         pseudonymise: Pseudonymiser,
         default_language: str,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
+        self._languages = languages
         self._pseudonymise = pseudonymise
         self._default_language = default_language
         self._locks = KeyedLocks()
@@ -99,6 +101,7 @@ class DialogueEngine:
     def _settle_language(self, person: PersonRecord, language: str) -> list[Reply]:
         """Store an explicit choice, then continue where the person was."""
         person.language = language
+        person.language_explicit = True
         replies = [self.screens.language_set(language)]
         replies += self._first_contact_notice(person, language)
         pending, person.state.pending_text = person.state.pending_text, None
@@ -144,8 +147,10 @@ class DialogueEngine:
         if not text:
             return [self.screens.empty_text(self._language(person, inbound))]
         replies: list[Reply] = []
+        guess = self._languages.identify(text)
         if person.language is None:
-            guessed = detect_language(text) or normalise_hint(inbound.language_hint)
+            sure = guess is not None and guess.confidence >= FIRST_CONTACT_CONFIDENCE
+            guessed = guess.language if guess and sure else normalise_hint(inbound.language_hint)
             if guessed is None:
                 # Keep the question only until the person picks a language (see /privacy).
                 person.state.pending_text = text
@@ -153,6 +158,16 @@ class DialogueEngine:
             person.language = guessed
             replies.append(self.screens.language_set(guessed))
             replies += self._first_contact_notice(person, guessed)
+        elif (
+            guess is not None
+            and guess.clear
+            and guess.language != person.language
+            and not person.language_explicit
+        ):
+            # A language the bot guessed gives way to one the person clearly writes in; a
+            # language the person chose stays until they choose again.
+            previous, person.language = person.language, guess.language
+            replies.append(self.screens.language_switched(guess.language, previous))
         return replies + self._answer_text(person.language, text)
 
     def _answer_text(self, language: str, text: str) -> list[Reply]:

@@ -1,75 +1,38 @@
-"""Which of the four languages a message is written in (a first, rule-based version)."""
+"""Which language to answer in: what the engine needs to know about a message's language.
+
+The identifier itself (a model trained on the knowledge base) lives outside the core; the
+engine sees only this port and the policy in ``reply_language``.
+"""
 
 from __future__ import annotations
 
-from collections import Counter
-from typing import Final
+from dataclasses import dataclass
+from typing import Final, Protocol
 
 from bot.core.i18n import LANGUAGES
-from bot.core.text import words
 
-_UKRAINIAN_LETTERS: Final = frozenset("іїєґ")
-_RUSSIAN_LETTERS: Final = frozenset("ыэъё")
-
-# Frequent short words; Latin spellings of Ukrainian and Russian are what people type on a
-# phone without a Cyrillic keyboard.
-_MARKERS: Final[dict[str, frozenset[str]]] = {
-    "pl": frozenset(
-        "jak gdzie czy jest sie nie mam moge chce potrzebuje dzien dobry prosze dziekuje "
-        "dzieki czesc witam zalatwic zrobic co ile kiedy musze moj moja mi dla jestem".split()
-    ),
-    "en": frozenset(
-        "how where what when the is are do does can need hello hi thanks thank you my get "
-        "i to for of a an please want have".split()
-    ),
-    "uk": frozenset(
-        "як де що чи мені мене потрібно треба привіт дякую будь ласка можна хочу маю його "
-        "яка який отримати зробити скільки коли "
-        "yak de shcho chy meni potribno treba pryvit dyakuyu diakuiu otrymaty zrobyty "
-        "skilky mozhna khochu".split()
-    ),
-    "ru": frozenset(
-        "как где что мне меня нужно надо привет спасибо пожалуйста можно хочу его какая "
-        "какой получить сделать сколько когда "
-        "kak gde chto mne nuzhno nado privet spasibo pozhaluysta poluchit sdelat skolko "
-        "mozhno khochu hochu".split()
-    ),
-}
+FIRST_CONTACT_CONFIDENCE: Final = 0.3
+"""How sure the identifier must be to answer a newcomer in their message's language."""
 
 
-def _is_cyrillic(char: str) -> bool:
-    return "\u0400" <= char <= "\u04ff"
+@dataclass(frozen=True, slots=True)
+class LanguageGuess:
+    """The most likely language of a message and how much it can be relied on."""
+
+    language: str
+    confidence: float
+    """From 0 (a coin toss with the runner-up) to 1."""
+    clear: bool
+    """Sure enough to switch a person's reply language: enough words of the language's own
+    (not just Polish office terms, which everyone uses) and a wide margin."""
 
 
-def detect_language(text: str) -> str | None:
-    """The language of ``text``, or None when the evidence is too thin to say.
+class LanguageIdentifier(Protocol):
+    """Names the language a text is written in."""
 
-    A bare term such as "PESEL" or a number says nothing about the writer's language.
-    """
-    tokens = words(text)
-    if not tokens:
-        return None
-    votes: Counter[str] = Counter()
-    letters = {char for token in tokens for char in token}
-    if letters & _UKRAINIAN_LETTERS:
-        votes["uk"] += 2
-    if letters & _RUSSIAN_LETTERS:
-        votes["ru"] += 2
-    if any(char in "ąćęłńóśźż" for char in text.lower()):
-        votes["pl"] += 2
-    for token in tokens:
-        for language, markers in _MARKERS.items():
-            if token in markers:
-                votes[language] += 1
-    cyrillic = sum(1 for char in text if _is_cyrillic(char))
-    latin = sum(1 for char in text if char.isascii() and char.isalpha())
-    if cyrillic > latin:
-        # Cyrillic text is Ukrainian or Russian: never guess Polish or English for it.
-        votes = Counter({lang: n for lang, n in votes.items() if lang in ("uk", "ru")})
-    ranked = votes.most_common(2)
-    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
-        return None
-    return ranked[0][0]
+    def identify(self, text: str) -> LanguageGuess | None:
+        """The best guess, or None for a text with no letters."""
+        ...
 
 
 def normalise_hint(hint: str | None) -> str | None:

@@ -27,6 +27,8 @@ class PersonRecord:
     """Pseudonym: a keyed hash of channel and platform id, never the id itself."""
     language: str | None
     state: ConversationState
+    language_explicit: bool = False
+    """True when the person chose the language; False when the bot inferred it."""
 
 
 class Conversation(Protocol):

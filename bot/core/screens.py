@@ -40,6 +40,19 @@ class Screens:
             language,
         )
 
+    def language_switched(self, language: str, previous: str) -> Reply:
+        """The bot follows the language the person now writes in, and says the way back."""
+        t = self._t(language)
+        return Reply(
+            t._(
+                "You wrote in {language}, so I will answer in it from now on. To go back to "
+                "{previous}, send /language.",
+                language=LANGUAGE_NAMES[language],
+                previous=LANGUAGE_NAMES[previous],
+            ),
+            language,
+        )
+
     def privacy_notice(self, language: str) -> Reply:
         t = self._t(language)
         return Reply(
@@ -123,6 +136,12 @@ class Screens:
         checked_line = t._("Information checked: {date}", date=checked)
         sources_label = t.ngettext("Source:", "Sources:", len(topic.sources))
         text = f"{entry.answer.strip()}\n\n{checked_line}\n{sources_label}"
+        if entry_language != language:
+            fallback = t._(
+                "This answer is not yet available in your language; here it is in {language}.",
+                language=LANGUAGE_NAMES[entry_language],
+            )
+            text = f"{fallback}\n\n{text}"
         back = Option(
             f"cat:{topic.category}",
             t._("Back to: {category}", category=t._(CATEGORIES[topic.category])),

@@ -1,15 +1,28 @@
-"""The knowledge base with everything built from it: retrieval and language identification."""
+"""The knowledge base with everything built from it, and its reload that never breaks the bot.
+
+``LoadedKnowledge`` is one consistent snapshot: topics, their retrieval index and a language
+model trained on them. ``LiveKnowledge`` is what the running bot holds: it serves the current
+snapshot and swaps in a new one only when the whole directory loads without a problem.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import logging
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
-from bot.core.knowledge import Match, Resolution, resolve
-from bot.knowledge.langid import NaiveBayesLanguageIdentifier
-from bot.knowledge.loader import LoadResult, load_directory
-from bot.knowledge.out_of_scope import load_out_of_scope
+from babel.messages.mofile import read_mo
+
+from bot.core.i18n import DOMAIN, LANGUAGES
+from bot.core.knowledge import Match, Resolution, Topic, resolve
+from bot.core.language import LanguageGuess
+from bot.knowledge.langid import NaiveBayesLanguageIdentifier, borrowed_terms
+from bot.knowledge.loader import LoadResult, Problem, load_directory
+from bot.knowledge.out_of_scope import OutOfScope, load_out_of_scope
 from bot.knowledge.search import InMemoryKnowledgeBase
 
 log = logging.getLogger(__name__)
@@ -26,11 +39,13 @@ class Answer:
 
 @dataclass(frozen=True, slots=True)
 class LoadedKnowledge:
-    """One consistent snapshot: topics, their index and a language model trained on them."""
+    """One consistent snapshot of the knowledge directory and the models built from it."""
 
     base: InMemoryKnowledgeBase
     languages: NaiveBayesLanguageIdentifier
     load: LoadResult
+    fingerprint: str
+    """A hash of the content files: it changes exactly when the content does."""
 
     def ask(self, text: str, default_language: str) -> Answer:
         """Resolve ``text`` as for a new person, searching once."""
@@ -39,19 +54,134 @@ class LoadedKnowledge:
         return Answer(matches, resolve(matches), guess.language if guess else default_language)
 
 
-def load_knowledge(directory: Path) -> LoadedKnowledge:
-    """Load and index ``directory``; a broken file is logged and left out."""
-    result = load_directory(directory)
-    for problem in result.problems:
-        log.warning("knowledge file skipped: %s", problem)
+def content_fingerprint(directory: Path) -> str:
+    """SHA-256 over the names and bytes of the directory's YAML files."""
+    digest = hashlib.sha256()
+    for path in sorted(directory.glob("*.yaml")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def interface_samples(locale_dir: Path | None) -> Iterator[tuple[str, str]]:
+    """The bot's own translated interface strings as (text, language): more real sentences
+    in each language for the language model, present whatever the knowledge base holds."""
+    if locale_dir is None:
+        return
+    for language in LANGUAGES:
+        mo_path = locale_dir / language / "LC_MESSAGES" / f"{DOMAIN}.mo"
+        if not mo_path.is_file():
+            continue
+        with mo_path.open("rb") as mo_file:
+            catalogue = read_mo(mo_file)
+        for message in catalogue:
+            if not message.id:
+                continue  # the header
+            translated = message.string or message.id
+            texts = translated if isinstance(translated, (list, tuple)) else [translated]
+            yield from ((str(text), language) for text in texts if text)
+
+
+def _language_samples(
+    topics: Sequence[Topic], out_of_scope: OutOfScope, locale_dir: Path | None
+) -> list[tuple[str, str]]:
     samples = [
         (text, language)
-        for topic in result.topics
+        for topic in topics
         for language, entry in topic.texts.items()
         for text in (entry.title, *entry.questions)
     ]
+    samples += [
+        (phrase, language)
+        for language, phrases in out_of_scope.phrases.items()
+        for phrase in phrases
+    ]
+    samples += interface_samples(locale_dir)
+    return samples
+
+
+def load_knowledge(directory: Path, locale_dir: Path | None = None) -> LoadedKnowledge:
+    """Load and index ``directory``; a broken file is logged and left out."""
+    fingerprint = content_fingerprint(directory)
+    result = load_directory(directory)
+    for problem in result.problems:
+        log.warning("knowledge file skipped: %s", problem)
+    out_of_scope = load_out_of_scope(directory)
+    borrowed = borrowed_terms(result.topics)
     return LoadedKnowledge(
-        InMemoryKnowledgeBase(result.topics, load_out_of_scope(directory)),
-        NaiveBayesLanguageIdentifier(samples),
+        InMemoryKnowledgeBase(result.topics, out_of_scope),
+        NaiveBayesLanguageIdentifier(
+            _language_samples(result.topics, out_of_scope, locale_dir), borrowed
+        ),
         result,
+        fingerprint,
     )
+
+
+class ReloadStatus(StrEnum):
+    """What a reload did."""
+
+    UNCHANGED = "unchanged"
+    RELOADED = "reloaded"
+    KEPT_PREVIOUS = "kept-previous"
+    """The new content had problems: the bot goes on with the last good knowledge base."""
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    """The result of one reload, for the log now and for staff notices."""
+
+    status: ReloadStatus
+    topics: int
+    problems: tuple[Problem, ...] = ()
+
+
+class LiveKnowledge:
+    """The knowledge the running bot answers from; implements KnowledgeBase and
+    LanguageIdentifier by delegating to the current snapshot, which a reload swaps whole."""
+
+    def __init__(self, directory: Path, locale_dir: Path | None = None) -> None:
+        self._directory = directory
+        self._locale_dir = locale_dir
+        self.current = load_knowledge(directory, locale_dir)
+        self._reloading = asyncio.Lock()
+
+    async def reload(self, *, force: bool = False) -> ReloadOutcome:
+        """Load the directory again if it changed (or when forced); keep the last good
+        snapshot when any file has a problem."""
+        async with self._reloading:
+            fingerprint = await asyncio.to_thread(content_fingerprint, self._directory)
+            if fingerprint == self.current.fingerprint and not force:
+                return ReloadOutcome(ReloadStatus.UNCHANGED, len(self.current.load.topics))
+            candidate = await asyncio.to_thread(load_knowledge, self._directory, self._locale_dir)
+            if candidate.load.problems:
+                for problem in candidate.load.problems:
+                    log.error("knowledge reload refused: %s", problem)
+                log.error(
+                    "kept the previous knowledge base (%d topics)", len(self.current.load.topics)
+                )
+                return ReloadOutcome(
+                    ReloadStatus.KEPT_PREVIOUS,
+                    len(self.current.load.topics),
+                    tuple(candidate.load.problems),
+                )
+            self.current = candidate  # one assignment: a reply never mixes two snapshots
+            log.info("knowledge base reloaded: %d topics", len(candidate.load.topics))
+            return ReloadOutcome(ReloadStatus.RELOADED, len(candidate.load.topics))
+
+    # KnowledgeBase
+    def topic(self, topic_id: str) -> Topic | None:
+        return self.current.base.topic(topic_id)
+
+    def topics_in(self, category: str) -> list[Topic]:
+        return self.current.base.topics_in(category)
+
+    def categories(self) -> list[str]:
+        return self.current.base.categories()
+
+    def search(self, text: str) -> list[Match]:
+        return self.current.base.search(text)
+
+    # LanguageIdentifier
+    def identify(self, text: str) -> LanguageGuess | None:
+        return self.current.languages.identify(text)

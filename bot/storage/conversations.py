@@ -36,7 +36,12 @@ class SqlConversation:
         person = await self._session.scalar(select(Person).where(Person.key == key))
         if person is None:
             person = Person(
-                key=key, channel=channel, language=None, created_at=now, last_seen_at=now
+                key=key,
+                channel=channel,
+                language=None,
+                language_explicit=False,
+                created_at=now,
+                last_seen_at=now,
             )
             self._session.add(person)
             await self._session.flush()
@@ -53,11 +58,17 @@ class SqlConversation:
             pending_text=_str_or_none(data.get("pending_text")),
             last_options=_option_pairs(data.get("last_options")),
         )
-        return PersonRecord(key=key, language=person.language, state=state)
+        return PersonRecord(
+            key=key,
+            language=person.language,
+            state=state,
+            language_explicit=person.language_explicit,
+        )
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:
         row, state_row = self._rows[person.key]
         row.language = person.language
+        row.language_explicit = person.language_explicit
         row.last_seen_at = now
         state_row.step = person.state.step
         state_row.data = {

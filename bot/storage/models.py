@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -33,6 +43,8 @@ class Person(Base):
     """HMAC-SHA256 of channel and platform id (hex); the platform id itself is never stored."""
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
+    language_explicit: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """Chosen by the person (kept) rather than inferred from their messages (may follow them)."""
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
 
