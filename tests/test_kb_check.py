@@ -88,3 +88,29 @@ def test_stats_counts_entries_per_language(content: Path) -> None:
 def test_the_catalogue_copy_matches_the_shared_catalogue() -> None:
     shared = re.findall(r"^\| ([a-z][a-z.-]+) \|", SHARED_TOPICS.read_text(), re.MULTILINE)
     assert catalogue_ids(ROOT / "knowledge") == [topic for topic in shared if topic != "id"]
+
+
+def drop_language(path: Path, language: str) -> None:
+    """Remove one top-level language block (they follow each other: pl, en, uk, ru)."""
+    text = path.read_text(encoding="utf-8")
+    start = text.index(f"\n{language}:\n")
+    following = [text.find(f"\n{other}:\n", start + 1) for other in ("pl", "en", "uk", "ru")]
+    end = min([index for index in following if index > start] or [len(text)])
+    path.write_text(text[:start] + text[end:], encoding="utf-8")
+
+
+def test_a_catalogue_topic_needs_every_language_a_new_topic_may_wait(content: Path) -> None:
+    drop_language(content / "docs.pesel.yaml", "uk")
+    new_topic = content / "city.libraries.yaml"
+    shutil.copy(content / "city.guide.yaml", new_topic)
+    new_topic.write_text(new_topic.read_text().replace("id: city.guide", "id: city.libraries"))
+    drop_language(new_topic, "ru")
+
+    code, lines = kb(content, "check")
+
+    assert code == 1
+    assert lines == [
+        "error: docs.pesel.yaml: uk: missing: the bot answers in another language",
+        "warning: city.libraries.yaml: ru: missing: the bot answers in another language",
+        "1 errors, 1 warnings",
+    ]

@@ -65,11 +65,17 @@ class Topic:
     texts: Mapping[str, LocalizedEntry]
 
     def text_for(self, language: str) -> tuple[str, LocalizedEntry]:
-        """The entry in ``language``, else the first available (language, entry) pair."""
-        if language in self.texts:
-            return language, self.texts[language]
+        """The entry in ``language``, else the first of FALLBACK_ORDER the topic has."""
+        for candidate in (language, *FALLBACK_ORDER):
+            if candidate in self.texts:
+                return candidate, self.texts[candidate]
         fallback = next(iter(self.texts))
         return fallback, self.texts[fallback]
+
+
+FALLBACK_ORDER: Final = ("en", "pl", "uk", "ru")
+"""Which language a topic missing the person's own is shown in: English is the one most
+newcomers share, Polish the one of the offices; Russian is never imposed on Ukrainians first."""
 
 
 @dataclass(frozen=True, slots=True)

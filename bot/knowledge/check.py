@@ -40,12 +40,23 @@ def check(directory: Path, today: date) -> CheckResult:
     errors = list(result.problems)
     present = {topic.id for topic in result.topics}
     broken = {problem.file.removesuffix(".yaml") for problem in result.problems}
+    catalogue = catalogue_ids(directory)
     errors += [
         Problem(CATALOGUE_FILE, "ids", f"catalogue topic {topic_id!r} has no file")
-        for topic_id in catalogue_ids(directory)
+        for topic_id in catalogue
         if topic_id not in present and topic_id not in broken
     ]
+    missing = [
+        Problem(f"{topic.id}.yaml", language, "missing: the bot answers in another language")
+        for topic in result.topics
+        for language in LANGUAGES
+        if language not in topic.texts
+    ]
+    errors += [problem for problem in missing if problem.file.removesuffix(".yaml") in catalogue]
     warnings = [
+        problem for problem in missing if problem.file.removesuffix(".yaml") not in catalogue
+    ]
+    warnings += [
         Problem(f"{topic.id}.yaml", "checked", f"{topic.checked} is over 12 months old: recheck")
         for topic in result.topics
         if today - topic.checked > STALE_AFTER

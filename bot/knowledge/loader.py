@@ -89,13 +89,18 @@ def _parse(document: object, *, expected_id: str) -> Topic:
     checked = data.get("checked")
     if not isinstance(checked, date):
         raise _InvalidFieldError("checked", "must be a date, YYYY-MM-DD")
+    # A new topic may start in fewer languages (the bot then says which one it answers in);
+    # kb check insists on all four for the catalogue's topics.
+    texts = {language: _entry(data, language) for language in LANGUAGES if language in data}
+    if not texts:
+        raise _InvalidFieldError("file", f"no language block: needs {', '.join(LANGUAGES)}")
     return Topic(
         id=topic_id,
         category=category,
         handoff=handoff,
         checked=checked,
         sources=_sources(data.get("sources")),
-        texts={language: _entry(data, language) for language in LANGUAGES},
+        texts=texts,
     )
 
 
