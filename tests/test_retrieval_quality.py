@@ -17,7 +17,7 @@ DEV_SET = ROOT / "tests" / "data" / "eval_questions.jsonl"
 
 @pytest.fixture(scope="module")
 def knowledge() -> LoadedKnowledge:
-    return load_knowledge(ROOT / "knowledge")
+    return load_knowledge(ROOT / "knowledge", ROOT / "locales")
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +60,6 @@ def test_language_is_identified(report: Report) -> None:
     assert report.language.share >= 0.97, report.table()
 
 
-def test_top1_accuracy_does_not_regress(report: Report) -> None:
-    # The level reached when this test was written; raise it as retrieval improves.
-    assert report.top1.share >= 0.88, report.table()
-
-
-@pytest.mark.xfail(strict=True, reason="top-1 is 88.4 % on the dev set; issue 3 asks for 90 %")
 def test_top1_accuracy_meets_the_issue_target(report: Report) -> None:
     assert report.top1.share >= 0.90, report.table()
 

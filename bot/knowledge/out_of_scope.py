@@ -10,7 +10,7 @@ from typing import Final
 import yaml
 
 from bot.core.knowledge import Handoff, LocalizedEntry, Topic
-from bot.knowledge.normalise import stems
+from bot.core.text import words
 
 FILE_NAME: Final = "_out_of_scope.yaml"
 TOPIC_ID: Final = "_out_of_scope"
@@ -23,6 +23,7 @@ class OutOfScope:
 
     phrases: dict[str, tuple[str, ...]] = field(default_factory=dict)
     elsewhere: frozenset[str] = frozenset()
+    """Folded words naming other countries and cities, in every form listed."""
     here: frozenset[str] = frozenset()
 
     def as_topic(self) -> Topic:
@@ -33,9 +34,13 @@ class OutOfScope:
         }
         return Topic(TOPIC_ID, "", Handoff.NEVER, date.min, (), texts)
 
-    def is_elsewhere(self, query_stems: set[str]) -> bool:
-        """About another country or city, and not also about Kraków or Poland."""
-        return bool(query_stems & self.elsewhere) and not query_stems & self.here
+    def is_elsewhere(self, text: str) -> bool:
+        """About another country or city, and not also about Kraków or Poland.
+
+        Whole words, not stems: stemming folds "Czechia" and Polish "czego" together.
+        """
+        query_words = set(words(text))
+        return bool(query_words & self.elsewhere) and not query_words & self.here
 
 
 def load_out_of_scope(directory: Path) -> OutOfScope:
@@ -49,7 +54,7 @@ def load_out_of_scope(directory: Path) -> OutOfScope:
         for language, items in (data.get("phrases") or {}).items()
     }
 
-    def stem_set(key: str) -> frozenset[str]:
-        return frozenset(stem for line in data.get(key) or () for stem in stems(str(line)))
+    def word_set(key: str) -> frozenset[str]:
+        return frozenset(word for line in data.get(key) or () for word in words(str(line)))
 
-    return OutOfScope(phrases, stem_set("elsewhere"), stem_set("here"))
+    return OutOfScope(phrases, word_set("elsewhere"), word_set("here"))

@@ -85,7 +85,7 @@ class RetrievalIndex:
 
     def search(self, text: str) -> list[Match]:
         query = self.query_weights(text)
-        if not query or self._out_of_scope.is_elsewhere(set(content_stems(text))):
+        if not query or self._out_of_scope.is_elsewhere(text):
             return []
         bayes = self._bayes(query)
         coverage = self._coverage(query)

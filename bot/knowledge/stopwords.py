@@ -25,4 +25,13 @@ yak de shcho chy meni mene potribno treba khochu mozhna kak gde chto mne menya m
 nado hochu mozhno pozhaluysta pozhalujsta eto dlya dlia
 """
 
-STOP_STEMS: Final = frozenset(stems(_WORDS))
+# Chat fillers people type in every topic ("шо робить короче", "any1 know lol"): as content
+# words they would pull a question towards whichever topic's examples happen to use them.
+_FILLERS: Final = """
+lol pls plz any1 anyone smth guys ok okay hey ya yeah like just really
+шо че чё ну короче типа блин плиз пліз ребят ребята народ люди слухайте слушайте підкажіть
+подскажите
+szybko hej siema
+"""
+
+STOP_STEMS: Final = frozenset(stems(_WORDS + _FILLERS))
