@@ -16,10 +16,12 @@ Query words missing from the vocabulary are matched to their nearest stem (typos
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
-from typing import Final
+from typing import Final, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import CATEGORIES, Match, Topic
@@ -40,33 +42,62 @@ MAX_MATCHES: Final = 5
 
 
 class RetrievalIndex:
-    """Scores every topic for a question; see the module docstring."""
+    """Scores every topic for a question; see the module docstring.
+
+    Everything a question's words change is looked up through postings (stem -> topics), so
+    the cost grows with the topics that share the question's words, not with all topics.
+    """
 
     def __init__(self, topics: Iterable[Topic], out_of_scope: OutOfScope | None = None) -> None:
         self._out_of_scope = out_of_scope or OutOfScope()
         topics = [*topics, self._out_of_scope.as_topic()]
-        self._known: dict[str, set[str]] = {}
-        self._answer_only: dict[str, set[str]] = {}
-        self._counts: dict[str, Counter[str]] = {}
+        counts: dict[str, Counter[str]] = {}
+        answer_only: dict[str, set[str]] = {}
         for topic in topics:
-            counts: Counter[str] = Counter()
+            topic_counts: Counter[str] = Counter()
             answer: set[str] = set()
             for entry in topic.texts.values():
                 for text in (entry.title, *entry.questions, *entry.keywords):
-                    counts.update(content_stems(text))
+                    topic_counts.update(content_stems(text))
                 answer.update(content_stems(entry.answer))
-            self._counts[topic.id] = counts
-            self._known[topic.id] = set(counts)
-            self._answer_only[topic.id] = answer - set(counts)
+            counts[topic.id] = topic_counts
+            answer_only[topic.id] = answer - set(topic_counts)
         frequency: Counter[str] = Counter()
-        for topic_id in self._counts:
-            frequency.update(self._known[topic_id] | self._answer_only[topic_id])
+        for topic_id, topic_counts in counts.items():
+            frequency.update(set(topic_counts) | answer_only[topic_id])
         topic_count = max(1, len(topics))
         self.idf = {stem: math.log(1 + topic_count / n) for stem, n in frequency.items()}
         # Sorted: a typo equally close to two stems must map the same way in every process.
         self._vocabulary = sorted(stem for stem in self.idf if len(stem) >= MIN_TYPO_LENGTH)
-        self._totals = {topic_id: sum(c.values()) for topic_id, c in self._counts.items()}
-        self._documents = DocumentIndex(topics, self.idf)
+        # Topics by index, in id order: equal scores rank by id, as everywhere else.
+        self._topic_ids = sorted(counts)
+        topic_index = {topic_id: index for index, topic_id in enumerate(self._topic_ids)}
+        # Naive Bayes, split so that a query touches only the topics that know its stems:
+        # log P(stem|topic) = log(smoothing/denominator) + log((count+smoothing)/smoothing).
+        vocabulary_size = len(self.idf)
+        self._log_unseen = np.array(
+            [
+                math.log(
+                    BAYES_SMOOTHING
+                    / (sum(counts[topic_id].values()) + BAYES_SMOOTHING * vocabulary_size)
+                )
+                for topic_id in self._topic_ids
+            ]
+        )
+        gains: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        shares: dict[str, list[tuple[int, float]]] = defaultdict(list)
+        """stem -> [(topic, 1 for the topic's own words, ANSWER_TEXT_WEIGHT for its answer's)]."""
+        for topic_id in self._topic_ids:
+            index = topic_index[topic_id]
+            for stem, count in counts[topic_id].items():
+                gains[stem].append((index, math.log((count + BAYES_SMOOTHING) / BAYES_SMOOTHING)))
+                shares[stem].append((index, 1.0))
+            for stem in answer_only[topic_id]:
+                shares[stem].append((index, ANSWER_TEXT_WEIGHT))
+        self._gains = {stem: _sparse(pairs) for stem, pairs in gains.items()}
+        self._shares = {stem: _sparse(pairs) for stem, pairs in shares.items()}
+        self._out_of_scope_index = topic_index[OUT_OF_SCOPE]
+        self._documents = DocumentIndex(topics, self.idf, topic_index)
 
     def query_weights(self, text: str) -> dict[str, float]:
         """The question's stems with their idf; unknown ones mapped to the vocabulary."""
@@ -87,51 +118,52 @@ class RetrievalIndex:
         query = self.query_weights(text)
         if not query or self._out_of_scope.is_elsewhere(text):
             return []
-        bayes = self._bayes(query)
-        coverage = self._coverage(query)
-        best_document = self._documents.best_per_topic(query)
         w_bayes, w_coverage, w_document = BLEND
-        blended = {
-            topic_id: w_bayes * bayes[topic_id]
-            + w_coverage * coverage[topic_id]
-            + w_document * best_document.get(topic_id, 0.0)
-            for topic_id in self._counts
-        }
-        ranked = sorted(blended.items(), key=lambda item: (-item[1], item[0]))[:MAX_MATCHES]
-        if ranked[0][0] == OUT_OF_SCOPE:
+        bayes, coverage = self._bayes_and_coverage(query)
+        partial = w_bayes * bayes + w_coverage * coverage
+        # The best-document signal adds at most w_document: a topic whose other signals trail
+        # the MAX_MATCHES-th best by more than that cannot reach the results, so it is skipped.
+        kept = min(MAX_MATCHES, len(partial))
+        floor = np.partition(partial, len(partial) - kept)[len(partial) - kept] - w_document
+        blended = partial + w_document * self._documents.best_per_topic(query, partial >= floor)
+        ranked = np.argsort(-blended, kind="stable")[:MAX_MATCHES]
+        if ranked[0] == self._out_of_scope_index:
             return []  # closest to what we do not answer: weather, sport, recipes, chat
-        ranked = [(topic_id, score) for topic_id, score in ranked if topic_id != OUT_OF_SCOPE]
-        return [Match(topic_id, round(100 * score, 2)) for topic_id, score in ranked if score > 0]
+        return [
+            Match(self._topic_ids[index], round(100 * float(blended[index]), 2))
+            for index in ranked
+            if index != self._out_of_scope_index and blended[index] > 0
+        ]
 
-    def _bayes(self, query: dict[str, float]) -> dict[str, float]:
-        """Posterior over topics (softmax of idf-weighted log-likelihoods)."""
-        vocabulary_size = len(self.idf)
-        log_likelihood = {}
-        for topic_id, counts in self._counts.items():
-            denominator = self._totals[topic_id] + BAYES_SMOOTHING * vocabulary_size
-            log_likelihood[topic_id] = sum(
-                weight * math.log((counts.get(stem, 0) + BAYES_SMOOTHING) / denominator)
-                for stem, weight in query.items()
-            )
-        top = max(log_likelihood.values())
-        exponentials = {t: math.exp(value - top) for t, value in log_likelihood.items()}
-        total = sum(exponentials.values())
-        return {topic_id: value / total for topic_id, value in exponentials.items()}
+    def _bayes_and_coverage(
+        self, query: dict[str, float]
+    ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+        """The naive Bayes posterior over topics (softmax of idf-weighted log-likelihoods)
+        and each topic's idf-weighted share of the question's stems."""
+        total_weight = sum(query.values())
+        log_likelihood = total_weight * self._log_unseen
+        coverage = np.zeros(len(self._topic_ids))
+        for stem, weight in query.items():
+            if (gain := self._gains.get(stem)) is not None:
+                log_likelihood[gain.topics] += weight * gain.values
+            if (share := self._shares.get(stem)) is not None:
+                coverage[share.topics] += share.values * (weight / total_weight)
+        posterior = np.exp(log_likelihood - log_likelihood.max())
+        return posterior / posterior.sum(), coverage
 
-    def _coverage(self, query: dict[str, float]) -> dict[str, float]:
-        total = sum(query.values())
-        return {
-            topic_id: sum(
-                weight
-                if stem in self._known[topic_id]
-                else ANSWER_TEXT_WEIGHT * weight
-                if stem in self._answer_only[topic_id]
-                else 0.0
-                for stem, weight in query.items()
-            )
-            / total
-            for topic_id in self._counts
-        }
+
+class _Sparse(NamedTuple):
+    """Values for some topics, by topic index."""
+
+    topics: npt.NDArray[np.intp]
+    values: npt.NDArray[np.float64]
+
+
+def _sparse(pairs: list[tuple[int, float]]) -> _Sparse:
+    return _Sparse(
+        np.array([topic for topic, _ in pairs], dtype=np.intp),
+        np.array([value for _, value in pairs]),
+    )
 
 
 class InMemoryKnowledgeBase:
