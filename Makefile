@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run chat test lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test bench lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,9 +26,13 @@ chat: $(STAMP) $(MO)
 test: $(STAMP) $(MO) lint typecheck
 	$(BIN)/python -m pytest
 
+## bench: retrieval against a plain BM25 baseline (prints the table the README quotes)
+bench: $(STAMP) $(MO)
+	$(BIN)/python -m bench.retrieval
+
 lint: $(STAMP)
-	$(BIN)/ruff check bot tests hatch_build.py db/env.py
-	$(BIN)/ruff format --check bot tests hatch_build.py db/env.py
+	$(BIN)/ruff check bot bench tests hatch_build.py db/env.py
+	$(BIN)/ruff format --check bot bench tests hatch_build.py db/env.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -7,10 +7,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
-import yaml
-
 from bot.core.i18n import LANGUAGES
-from bot.knowledge.loader import LoadResult, Problem, load_directory
+from bot.knowledge.loader import LoadResult, Problem, load_directory, parse_yaml
 
 CATALOGUE_FILE: Final = "_catalogue.yaml"
 STALE_AFTER: Final = timedelta(days=365)
@@ -30,7 +28,7 @@ def catalogue_ids(directory: Path) -> list[str]:
     path = directory / CATALOGUE_FILE
     if not path.is_file():
         return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     return [str(topic_id) for topic_id in data.get("ids") or ()]
 
 

@@ -9,11 +9,12 @@ in strongly; Polish office terms used in every language ("pesel", "karta pobytu"
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Final
+
+import numpy as np
 
 from bot.core.i18n import LANGUAGES
 from bot.core.knowledge import Topic
@@ -146,16 +147,22 @@ class NaiveBayesLanguageIdentifier:
         for text, language in samples:
             for variant in (text, *typing_variants(text, language)):
                 counts[language].update(_features(variant))
-        vocabulary = set().union(*counts.values())
+        vocabulary = sorted(set().union(*counts.values()))
         self._borrowed = borrowed
-        self._unseen: dict[str, float] = {}
-        self._log_p: dict[str, dict[str, float]] = {}
-        for language, counter in counts.items():
-            total = sum(counter.values()) + len(vocabulary) + 1
-            self._unseen[language] = math.log(1 / total)
-            self._log_p[language] = {
-                gram: math.log((count + 1) / total) for gram, count in counter.items()
-            }
+        self._known_words = {
+            language: {gram for gram in counter if gram.startswith("<")}
+            for language, counter in counts.items()
+        }
+        # One row of log-probabilities per n-gram, a column per language, and a last row for
+        # n-grams never seen: a message is scored by one gather and one sum.
+        self._row = {gram: row for row, gram in enumerate(vocabulary)}
+        totals = np.array([sum(counts[language].values()) for language in LANGUAGES])
+        totals = totals + len(vocabulary) + 1
+        table = np.ones((len(vocabulary) + 1, len(LANGUAGES)))
+        for column, language in enumerate(LANGUAGES):
+            for gram, count in counts[language].items():
+                table[self._row[gram], column] += count
+        self._log_p = np.log(table / totals)
 
     def identify(self, text: str) -> LanguageGuess | None:
         """The language of ``text``; None when it has no letters at all."""
@@ -173,10 +180,14 @@ class NaiveBayesLanguageIdentifier:
         # Cyrillic is Ukrainian or Russian here; Latin may be any of the four (transliteration).
         candidates = ("uk", "ru") if cyrillic > latin else LANGUAGES
         scale = len(features) ** 0.5
+        unseen = len(self._row)
+        rows = [self._row.get(gram, unseen) for gram in features]
+        averages = self._log_p[rows].sum(axis=0) / len(features)
         scores = {}
-        for language in candidates:
-            table, unseen = self._log_p[language], self._unseen[language]
-            score = sum(table.get(gram, unseen) for gram in features) / len(features)
+        for column, language in enumerate(LANGUAGES):
+            if language not in candidates:
+                continue
+            score = float(averages[column])
             if letters & _DISTINCT_LETTERS.get(language, frozenset()):
                 score += _LETTER_BONUS / scale
             markers = _FUNCTION_WORDS.get(language, frozenset())
@@ -186,6 +197,6 @@ class NaiveBayesLanguageIdentifier:
         best, runner_up = ranked[0], ranked[1]
         confidence = min(1.0, (best[1] - runner_up[1]) / 0.5)
         # Keyboard mashing has n-grams of every language; a clear message has known words.
-        known = sum(f"<{word}>" in self._log_p[best[0]] for word in own)
+        known = sum(f"<{word}>" in self._known_words[best[0]] for word in own)
         clear = confidence >= CLEAR_CONFIDENCE and len(own) >= CLEAR_MIN_WORDS and known >= 1
         return LanguageGuess(best[0], confidence, clear)

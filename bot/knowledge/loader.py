@@ -14,6 +14,15 @@ import yaml
 from bot.core.i18n import LANGUAGES
 from bot.core.knowledge import CATEGORIES, Handoff, LocalizedEntry, Source, Topic
 
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader when PyYAML was built with it (its wheels are): 10 times faster."""
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML with a safe loader: plain data only, never Python objects."""
+    return yaml.load(text, Loader=SAFE_LOADER)  # noqa: S506 - SAFE_LOADER is a safe loader
+
+
 MAX_ANSWER_CHARS = 1200
 
 
@@ -53,7 +62,7 @@ def load_directory(directory: Path) -> LoadResult:
         if path.name.startswith("_"):
             continue  # not a topic: _out_of_scope.yaml and the like
         try:
-            document = yaml.safe_load(path.read_text(encoding="utf-8"))
+            document = parse_yaml(path.read_text(encoding="utf-8"))
             topic = _parse(document, expected_id=path.stem)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)

@@ -7,10 +7,9 @@ from datetime import date
 from pathlib import Path
 from typing import Final
 
-import yaml
-
 from bot.core.knowledge import Handoff, LocalizedEntry, Topic
 from bot.core.text import words
+from bot.knowledge.loader import parse_yaml
 
 FILE_NAME: Final = "_out_of_scope.yaml"
 TOPIC_ID: Final = "_out_of_scope"
@@ -48,7 +47,7 @@ def load_out_of_scope(directory: Path) -> OutOfScope:
     path = directory / FILE_NAME
     if not path.is_file():
         return OutOfScope()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = parse_yaml(path.read_text(encoding="utf-8")) or {}
     phrases = {
         language: tuple(str(phrase) for phrase in items)
         for language, items in (data.get("phrases") or {}).items()

@@ -22,12 +22,12 @@ from typing import Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
-from rapidfuzz import fuzz, process
 
 from bot.core.knowledge import CATEGORIES, Match, Topic
 from bot.knowledge.documents import DocumentIndex, content_stems
 from bot.knowledge.out_of_scope import TOPIC_ID as OUT_OF_SCOPE
 from bot.knowledge.out_of_scope import OutOfScope
+from bot.knowledge.typos import TypoIndex
 
 TYPO_CUTOFF: Final = 80.0
 """How close (0-100) an unknown query stem must be to a vocabulary stem to count as it."""
@@ -67,8 +67,10 @@ class RetrievalIndex:
             frequency.update(set(topic_counts) | answer_only[topic_id])
         topic_count = max(1, len(topics))
         self.idf = {stem: math.log(1 + topic_count / n) for stem, n in frequency.items()}
-        # Sorted: a typo equally close to two stems must map the same way in every process.
-        self._vocabulary = sorted(stem for stem in self.idf if len(stem) >= MIN_TYPO_LENGTH)
+        # Sorted inside: a typo equally close to two stems maps the same way in every process.
+        self._typos = TypoIndex(
+            [stem for stem in self.idf if len(stem) >= MIN_TYPO_LENGTH], TYPO_CUTOFF
+        )
         # Topics by index, in id order: equal scores rank by id, as everywhere else.
         self._topic_ids = sorted(counts)
         topic_index = {topic_id: index for index, topic_id in enumerate(self._topic_ids)}
@@ -106,11 +108,8 @@ class RetrievalIndex:
             if stem in self.idf:
                 weights[stem] = max(weights.get(stem, 0.0), self.idf[stem])
             elif len(stem) >= MIN_TYPO_LENGTH:
-                found = process.extractOne(
-                    stem, self._vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_CUTOFF
-                )
-                if found is not None:
-                    near = found[0]
+                near = self._typos.nearest(stem)
+                if near is not None:
                     weights[near] = max(weights.get(near, 0.0), self.idf[near] * TYPO_DISCOUNT)
         return weights
 
