@@ -33,6 +33,8 @@ TYPO_CUTOFF: Final = 80.0
 """How close (0-100) an unknown query stem must be to a vocabulary stem to count as it."""
 TYPO_DISCOUNT: Final = 0.7
 MIN_TYPO_LENGTH: Final = 4
+TYPOS_ONLY_DISCOUNT: Final = 0.5
+"""How much a question recognised only through typo matching is believed."""
 ANSWER_TEXT_WEIGHT: Final = 0.3
 """How much a word found only in a topic's answer counts towards coverage."""
 BAYES_SMOOTHING: Final = 0.3
@@ -101,20 +103,23 @@ class RetrievalIndex:
         self._out_of_scope_index = topic_index[OUT_OF_SCOPE]
         self._documents = DocumentIndex(topics, self.idf, topic_index)
 
-    def query_weights(self, text: str) -> dict[str, float]:
-        """The question's stems with their idf; unknown ones mapped to the vocabulary."""
+    def query_weights(self, text: str) -> tuple[dict[str, float], bool]:
+        """The question's stems with their idf, unknown ones mapped to the vocabulary (typos);
+        and whether any stem was known as written."""
         weights: dict[str, float] = {}
+        exact = False
         for stem in content_stems(text):
             if stem in self.idf:
                 weights[stem] = max(weights.get(stem, 0.0), self.idf[stem])
+                exact = True
             elif len(stem) >= MIN_TYPO_LENGTH:
                 near = self._typos.nearest(stem)
                 if near is not None:
                     weights[near] = max(weights.get(near, 0.0), self.idf[near] * TYPO_DISCOUNT)
-        return weights
+        return weights, exact
 
     def search(self, text: str) -> list[Match]:
-        query = self.query_weights(text)
+        query, exact = self.query_weights(text)
         if not query or self._out_of_scope.is_elsewhere(text):
             return []
         w_bayes, w_coverage, w_document = BLEND
@@ -128,8 +133,11 @@ class RetrievalIndex:
         ranked = np.argsort(-blended, kind="stable")[:MAX_MATCHES]
         if ranked[0] == self._out_of_scope_index:
             return []  # closest to what we do not answer: weather, sport, recipes, chat
+        # Keyboard mashing ("asdkjh") lands near some stem by chance; a question with no word
+        # known as written is at most a "did you mean", never a confident answer.
+        certainty = 100.0 if exact else 100.0 * TYPOS_ONLY_DISCOUNT
         return [
-            Match(self._topic_ids[index], round(100 * float(blended[index]), 2))
+            Match(self._topic_ids[index], round(certainty * float(blended[index]), 2))
             for index in ranked
             if index != self._out_of_scope_index and blended[index] > 0
         ]
