@@ -14,6 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -56,7 +57,7 @@ async def build_core(settings: Settings) -> Core:
     locale_dir = resource_dir("locales")
     knowledge = LiveKnowledge(settings.knowledge_dir or resource_dir("knowledge"), locale_dir)
     engine = DialogueEngine(
-        store=SqlConversationStore(db),
+        store=SqlConversationStore(db, timedelta(minutes=settings.contact_gap_minutes)),
         knowledge=knowledge,
         languages=knowledge,
         translator=Translator.load(locale_dir),

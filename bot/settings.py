@@ -86,6 +86,10 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     """Hex key for pseudonyms; generated into var/pseudonym.key on first start if unset."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    contact_gap_minutes: int = Field(default=30, ge=1)
+    """Messages closer together than this are one contact (see "How we count")."""
+    retention_days: int = Field(default=90, ge=1)
+    """Message texts older than this are deleted by the daily retention job."""
 
     @field_validator("timezone")
     @classmethod

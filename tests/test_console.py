@@ -55,8 +55,10 @@ PESEL надають під час реєстрації адреси (zameldowan
   Otwarty Kraków – Nadanie numeru PESEL: \
 https://otwarty.krakow.pl/punkt_informacyjny/246758,artykul,nadanie_numeru_pesel.html
 
-  1) Назад до: Документи та реєстрація
-  2) Головне меню
+  1) 👍
+  2) 👎
+  3) Назад до: Документи та реєстрація
+  4) Головне меню
 
 """
 

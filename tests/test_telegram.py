@@ -92,6 +92,7 @@ async def test_start_language_and_menu_as_a_person_sees_them(
     ) in answer["text"]
     assert answer["link_preview_options"] == {"is_disabled": True}
     assert buttons(answer) == [
+        [("👍", "rate:up:docs.pesel"), ("👎", "rate:down:docs.pesel")],
         [("Назад до: Документи та реєстрація", "cat:docs")],
         [("Головне меню", "menu")],
     ]

@@ -11,7 +11,13 @@ from bot.core.knowledge import CATEGORIES, Decision, KnowledgeBase, resolve
 from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
 from bot.core.messages import Inbound, Reply
-from bot.core.ports import ConversationStore, PersonRecord, Pseudonymiser
+from bot.core.ports import (
+    AssessmentNote,
+    ContactNote,
+    ConversationStore,
+    PersonRecord,
+    Pseudonymiser,
+)
 from bot.core.screens import Screens
 from bot.core.smalltalk import SmallTalk, classify_small_talk
 from bot.core.text import fold_latin
@@ -47,10 +53,22 @@ class DialogueEngine:
             ):
                 return []
             person = await conversation.load_person(key, inbound.channel, inbound.received_at)
-            replies = self._respond(person, inbound)
+            assessments: list[AssessmentNote] = []
+            replies = self._respond(person, inbound, assessments)
             options = next((reply.options for reply in reversed(replies) if reply.options), ())
             person.state.last_options = [[option.id, option.label] for option in options]
+            answered = tuple(reply.topic_id for reply in replies if reply.topic_id)
+            # A topic answered again may be rated again: one vote per answer shown.
+            person.state.rated = [topic for topic in person.state.rated if topic not in answered]
             await conversation.save_person(person, inbound.received_at)
+            await conversation.record_contact(
+                key,
+                inbound.channel,
+                ContactNote(person.language, answered),
+                inbound.received_at,
+            )
+            for assessment in assessments:
+                await conversation.record_assessment(assessment, inbound.received_at)
             return replies
 
     def apology(self, language_hint: str | None) -> Reply:
@@ -60,11 +78,13 @@ class DialogueEngine:
     def _language(self, person: PersonRecord, inbound: Inbound) -> str:
         return person.language or normalise_hint(inbound.language_hint) or self._default_language
 
-    def _respond(self, person: PersonRecord, inbound: Inbound) -> list[Reply]:
+    def _respond(
+        self, person: PersonRecord, inbound: Inbound, assessments: list[AssessmentNote]
+    ) -> list[Reply]:
         text = (inbound.text or "").strip()
         choice = inbound.choice or self._typed_choice(person, text)
         if choice is not None:
-            return self._on_choice(person, inbound, choice)
+            return self._on_choice(person, inbound, choice, assessments)
         if text.startswith("/"):
             return self._on_command(person, inbound, text)
         return self._on_text(person, inbound, text)
@@ -83,12 +103,20 @@ class DialogueEngine:
                 return option_id
         return None
 
-    def _on_choice(self, person: PersonRecord, inbound: Inbound, choice: str) -> list[Reply]:
+    def _on_choice(
+        self,
+        person: PersonRecord,
+        inbound: Inbound,
+        choice: str,
+        assessments: list[AssessmentNote],
+    ) -> list[Reply]:
         kind, _, value = choice.partition(":")
         if kind == "lang" and value in LANGUAGES:
             return self._settle_language(person, value)
         language = self._language(person, inbound)
         screens = self.screens
+        if kind == "rate":
+            return self._rate(person, language, value, assessments)
         if kind == "menu":
             return [screens.main_menu(language)]
         if kind == "cat" and value in CATEGORIES and self._knowledge.topics_in(value):
@@ -97,6 +125,23 @@ class DialogueEngine:
             return [screens.answer(language, topic)]
         # An old keyboard, or a forged callback: say so and offer the way forward.
         return [screens.stale_option(language), screens.main_menu(language)]
+
+    def _rate(
+        self,
+        person: PersonRecord,
+        language: str,
+        value: str,
+        assessments: list[AssessmentNote],
+    ) -> list[Reply]:
+        """A 👍/👎 under an answer: counted once per answer shown, for the programme."""
+        verdict, _, topic_id = value.partition(":")
+        if verdict not in ("up", "down") or self._knowledge.topic(topic_id) is None:
+            return [self.screens.stale_option(language), self.screens.main_menu(language)]
+        if topic_id in person.state.rated:
+            return [self.screens.already_rated(language)]
+        person.state.rated = [*person.state.rated[-19:], topic_id]
+        assessments.append(AssessmentNote(verdict == "up", "answer", topic_id))
+        return [self.screens.thanks_for_rating(language)]
 
     def _settle_language(self, person: PersonRecord, language: str) -> list[Reply]:
         """Store an explicit choice, then continue where the person was."""

@@ -60,3 +60,5 @@ class Reply:
     title: str | None = None
     links: tuple[Link, ...] = ()
     options: tuple[Option, ...] = field(default=())
+    topic_id: str | None = None
+    """Set on a knowledge answer: the topic delivered (for the beneficiary count)."""

@@ -17,6 +17,27 @@ class ConversationState:
     """A first question asked before the language was settled, answered once it is."""
     last_options: list[list[str]] = field(default_factory=list)
     """[id, label] of the options offered last, so a typed number or label selects one."""
+    rated: list[str] = field(default_factory=list)
+    """Topics whose last shown answer the person already rated: one vote per answer."""
+
+
+@dataclass(frozen=True, slots=True)
+class ContactNote:
+    """What one event adds to the person's current contact (no message text)."""
+
+    language: str | None
+    answered_topics: tuple[str, ...] = ()
+    """Topics whose knowledge answer this event delivered; any makes the person helped."""
+
+
+@dataclass(frozen=True, slots=True)
+class AssessmentNote:
+    """A 👍 or 👎 the person gave."""
+
+    positive: bool
+    subject: str
+    """"answer" (a knowledge answer) or "ticket" (staff help)."""
+    topic_id: str | None = None
 
 
 @dataclass(slots=True)
@@ -44,6 +65,16 @@ class Conversation(Protocol):
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:
         """Persist the person's language and conversation state."""
+        ...
+
+    async def record_contact(
+        self, key: str, channel: str, note: ContactNote, now: datetime
+    ) -> None:
+        """Extend the person's current contact, or start one after a long enough gap."""
+        ...
+
+    async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
+        """Store a 👍/👎 (not linked to the person)."""
         ...
 
 

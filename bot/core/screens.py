@@ -151,8 +151,22 @@ class Screens:
             entry_language,
             title=entry.title,
             links=tuple(Link(source.title, source.url) for source in topic.sources),
-            options=(back, self.menu_option(language)),
+            options=(
+                Option(f"rate:up:{topic.id}", "👍"),
+                Option(f"rate:down:{topic.id}", "👎"),
+                back,
+                self.menu_option(language),
+            ),
+            topic_id=topic.id,
         )
+
+    def thanks_for_rating(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("Thank you! Your rating helps us improve these answers."), language)
+
+    def already_rated(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("You have already rated this answer. Thank you!"), language)
 
     def did_you_mean(self, language: str, topics: list[Topic]) -> Reply:
         """Close candidates as buttons, so one tap gets the right answer."""

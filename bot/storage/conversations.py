@@ -4,21 +4,33 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from typing import Final
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.core.ports import ConversationState, PersonRecord
-from bot.storage.models import ConversationStateRow, Person, ProcessedEvent
+from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
+from bot.storage.models import (
+    Assessment,
+    Contact,
+    ContactTopic,
+    ConversationStateRow,
+    Person,
+    ProcessedEvent,
+)
+
+DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
+"""Messages closer together than this belong to one contact (the README's counting rules)."""
 
 
 class SqlConversation:
-    """One transaction's view of people, their state and processed events."""
+    """One transaction's view of people, their state, contacts and processed events."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, contact_gap: timedelta) -> None:
         self._session = session
+        self._contact_gap = contact_gap
         self._rows: dict[str, tuple[Person, ConversationStateRow]] = {}
 
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
@@ -57,6 +69,7 @@ class SqlConversation:
             step=state_row.step,
             pending_text=_str_or_none(data.get("pending_text")),
             last_options=_option_pairs(data.get("last_options")),
+            rated=_strings(data.get("rated")),
         )
         return PersonRecord(
             key=key,
@@ -74,24 +87,80 @@ class SqlConversation:
         state_row.data = {
             "pending_text": person.state.pending_text,
             "last_options": person.state.last_options,
+            "rated": person.state.rated,
         }
         state_row.updated_at = now
+
+    async def record_contact(
+        self, key: str, channel: str, note: ContactNote, now: datetime
+    ) -> None:
+        contact = await self._session.scalar(
+            select(Contact)
+            .where(Contact.person_key == key, Contact.ended_at >= now - self._contact_gap)
+            .order_by(Contact.ended_at.desc())
+            .limit(1)
+        )
+        if contact is None:
+            contact = Contact(
+                person_key=key,
+                channel=channel,
+                language=note.language,
+                started_at=now,
+                ended_at=now,
+                answered=False,
+                handed_off=False,
+                helped=False,
+            )
+            self._session.add(contact)
+            await self._session.flush()
+            known: set[str] = set()
+        else:
+            contact.ended_at = max(as_utc(contact.ended_at), now)
+            contact.language = note.language or contact.language
+            known = set(
+                await self._session.scalars(
+                    select(ContactTopic.topic_id).where(ContactTopic.contact_id == contact.id)
+                )
+            )
+        if note.answered_topics:
+            contact.answered = True
+            contact.helped = True
+        for topic_id in dict.fromkeys(note.answered_topics):
+            if topic_id not in known:
+                self._session.add(ContactTopic(contact_id=contact.id, topic_id=topic_id))
+
+    async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
+        self._session.add(
+            Assessment(
+                created_at=now, positive=note.positive, subject=note.subject, topic_id=note.topic_id
+            )
+        )
 
 
 class SqlConversationStore:
     """Opens one session and transaction per inbound event."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, contact_gap: timedelta = DEFAULT_CONTACT_GAP) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._contact_gap = contact_gap
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlConversation]:
         async with self._sessions() as session, session.begin():
-            yield SqlConversation(session)
+            yield SqlConversation(session, self._contact_gap)
 
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _strings(value: object) -> list[str]:
+    return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
+def as_utc(moment: datetime) -> datetime:
+    """SQLite returns the stored UTC time without its zone; PostgreSQL returns it aware."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _option_pairs(value: object) -> list[list[str]]:

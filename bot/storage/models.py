@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -72,3 +73,81 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(128))
     processed_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Contact(Base):
+    """One conversation: a person's events with gaps shorter than the contact gap.
+
+    Keyed by the pseudonym, never the platform id. Erasure and retention replace
+    ``person_key`` with a random key (one per person and year), so totals never change.
+    """
+
+    __tablename__ = "contacts"
+    __table_args__ = (
+        # Counting: a period's rows by start time, then distinct people among them.
+        Index("ix_contacts_started_at_person_key", "started_at", "person_key"),
+        # Finding a person's open contact.
+        Index("ix_contacts_person_key_ended_at", "person_key", "ended_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64))
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    started_at: Mapped[datetime]
+    ended_at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """The bot delivered at least one knowledge answer."""
+    handed_off: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """A ticket was opened for staff."""
+    helped: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """A knowledge answer or a staff reply reached the person: they count as a beneficiary."""
+
+
+class ContactTopic(Base):
+    """A topic answered in a contact (for "top topics"); no message text is kept."""
+
+    __tablename__ = "contact_topics"
+
+    contact_id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"),
+        ForeignKey("contacts.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    topic_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class Assessment(Base):
+    """A 👍 or 👎 on an answer (or, with hand-off, after a ticket)."""
+
+    __tablename__ = "assessments"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(index=True)
+    positive: Mapped[bool] = mapped_column(Boolean)
+    subject: Mapped[str] = mapped_column(String(16))
+    """"answer" or "ticket"."""
+    topic_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class KnowledgeVersion(Base):
+    """A distinct knowledge-base content the bot loaded: each new one is a welcome-package
+    update for the programme's indicator."""
+
+    __tablename__ = "knowledge_versions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    loaded_at: Mapped[datetime]
+    topics: Mapped[int] = mapped_column(Integer)
+
+
+class ReportDelivery(Base):
+    """A scheduled monthly report already delivered, so it is never sent twice."""
+
+    __tablename__ = "report_deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), unique=True)
+    """YYYY-MM."""
+    delivered_at: Mapped[datetime]
