@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot run | chat | db upgrade``."""
+"""The command line: ``python -m bot run | chat | ask | kb | report | db upgrade``."""
 
 from __future__ import annotations
 
@@ -62,6 +62,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Count the knowledge entries available in each language.",
         epilog=EPILOG,
     )
+    report = commands.add_parser(
+        "report",
+        help="the coordinator's report: beneficiaries against 4,000 a year, and more",
+        description="Count beneficiaries, contacts and the programme's indicators for a month, "
+        "a year or a range of months (Europe/Warsaw time). See the README, 'How we count'.",
+        epilog=EPILOG,
+    )
+    period = report.add_mutually_exclusive_group(required=True)
+    period.add_argument("--month", metavar="YYYY-MM", help="one month")
+    period.add_argument("--year", type=int, metavar="YYYY", help="a calendar year, by month")
+    period.add_argument("--from", dest="first", metavar="YYYY-MM", help="first month of a range")
+    report.add_argument("--to", dest="last", metavar="YYYY-MM", help="last month of a range")
+    report.add_argument(
+        "--format", choices=("table", "csv", "xlsx", "json"), default="table", help="default: table"
+    )
+    report.add_argument("--output", type=Path, metavar="FILE", help="write here (xlsx needs it)")
+    report.add_argument("--lang", choices=("pl", "en"), default="pl", help="labels (default: pl)")
     db = commands.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="DB_COMMAND")
     upgrade = db_commands.add_parser(
@@ -101,6 +118,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _ask(args, settings)
     if args.command == "kb":
         return _kb(args, settings)
+    if args.command == "report":
+        from bot.reports.command import run_report_command  # noqa: PLC0415
+
+        configure_logging(settings, quiet=True)
+        return asyncio.run(run_report_command(args, settings))
     if args.command == "db":
         configure_logging(settings, quiet=False)
         database.upgrade(settings.database.url, args.revision)
