@@ -14,7 +14,7 @@ import sys
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -23,12 +23,13 @@ from bot.adapters.console import ConsoleChat
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
-from bot.knowledge.service import LiveKnowledge
+from bot.knowledge.service import LiveKnowledge, LoadedKnowledge
 from bot.resources import resource_dir
 from bot.scheduling import build_scheduler
 from bot.settings import Settings
 from bot.storage import database
 from bot.storage.conversations import SqlConversationStore
+from bot.storage.indicators import record_knowledge_version
 from bot.storage.pseudonym import HmacPseudonymiser, load_or_create_key
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,16 @@ async def build_core(settings: Settings) -> Core:
     )
     db = database.create_engine(url)
     locale_dir = resource_dir("locales")
-    knowledge = LiveKnowledge(settings.knowledge_dir or resource_dir("knowledge"), locale_dir)
+
+    async def note_version(loaded: LoadedKnowledge) -> None:
+        await record_knowledge_version(
+            db, loaded.fingerprint, len(loaded.load.topics), datetime.now(UTC)
+        )
+
+    knowledge = LiveKnowledge(
+        settings.knowledge_dir or resource_dir("knowledge"), locale_dir, note_version
+    )
+    await knowledge.announce()
     engine = DialogueEngine(
         store=SqlConversationStore(db, timedelta(minutes=settings.contact_gap_minutes)),
         knowledge=knowledge,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
@@ -24,7 +25,7 @@ from bot.reports.formats import as_json
 from bot.reports.periods import Month, year_months
 from bot.reports.queries import build_report
 from bot.reports.service import render
-from tests.conftest import make_settings
+from tests.conftest import FIXTURE_KNOWLEDGE, make_settings
 from tests.test_cli import run_bot
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -246,3 +247,18 @@ def test_the_report_command(tmp_path: Path) -> None:
         2,
         "infopoint: '2026-13' is not a month written as YYYY-MM\n",
     )
+
+
+async def test_each_new_knowledge_content_is_one_welcome_package_update(tmp_path: Path) -> None:
+    knowledge = tmp_path / "knowledge"
+    shutil.copytree(FIXTURE_KNOWLEDGE, knowledge)
+    core = await build_core(make_settings(tmp_path, knowledge_dir=knowledge))
+    try:
+        await core.knowledge.reload(force=True)  # same content: not an update
+        pesel = knowledge / "docs.pesel.yaml"
+        pesel.write_text(pesel.read_text().replace("PESEL number", "Your PESEL number"))
+        await core.knowledge.reload()
+        report = await report_for(core, [Month.of(datetime.now(UTC).date())])
+        assert report.indicators.welcome_package_updates == 1
+    finally:
+        await core.database.dispose()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -140,11 +140,23 @@ class LiveKnowledge:
     """The knowledge the running bot answers from; implements KnowledgeBase and
     LanguageIdentifier by delegating to the current snapshot, which a reload swaps whole."""
 
-    def __init__(self, directory: Path, locale_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        locale_dir: Path | None = None,
+        on_loaded: Callable[[LoadedKnowledge], Awaitable[None]] | None = None,
+    ) -> None:
         self._directory = directory
         self._locale_dir = locale_dir
+        self._on_loaded = on_loaded
+        """Told of every snapshot put in service (the welcome-package indicator)."""
         self.current = load_knowledge(directory, locale_dir)
         self._reloading = asyncio.Lock()
+
+    async def announce(self) -> None:
+        """Tell ``on_loaded`` of the snapshot in service (called once at start)."""
+        if self._on_loaded is not None:
+            await self._on_loaded(self.current)
 
     async def reload(self, *, force: bool = False) -> ReloadOutcome:
         """Load the directory again if it changed (or when forced); keep the last good
@@ -167,6 +179,7 @@ class LiveKnowledge:
                 )
             self.current = candidate  # one assignment: a reply never mixes two snapshots
             log.info("knowledge base reloaded: %d topics", len(candidate.load.topics))
+            await self.announce()
             return ReloadOutcome(ReloadStatus.RELOADED, len(candidate.load.topics))
 
     # KnowledgeBase
