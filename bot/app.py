@@ -16,6 +16,7 @@ from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TextIO
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -67,19 +68,22 @@ async def build_core(settings: Settings) -> Core:
     )
     await knowledge.announce()
     engine = DialogueEngine(
-        store=SqlConversationStore(db, timedelta(minutes=settings.contact_gap_minutes)),
+        store=SqlConversationStore(
+            db, timedelta(minutes=settings.contact_gap_minutes), ZoneInfo(settings.timezone)
+        ),
         knowledge=knowledge,
         languages=knowledge,
         translator=Translator.load(locale_dir),
         pseudonymise=HmacPseudonymiser(key),
         default_language=settings.default_language,
+        retention_days=settings.retention_days,
     )
     return Core(engine, db, knowledge)
 
 
 async def _start_jobs(settings: Settings, core: Core, stack: AsyncExitStack) -> None:
     """Start the scheduled jobs, and reload the knowledge base on SIGHUP."""
-    scheduler = build_scheduler(settings, core.knowledge)
+    scheduler = build_scheduler(settings, core.knowledge, core.database)
     scheduler.start()
     stack.callback(scheduler.shutdown, wait=False)
     loop = asyncio.get_running_loop()

@@ -111,13 +111,14 @@ async def test_commands_are_registered_in_four_languages(
         "Теми",
         "Змінити мову",
         "Що я про вас зберігаю",
+        "Видалити мої дані",
         "Довідка",
     ]
     assert registered["pl"][2] == "Zmień język"
     assert registered["ru"][2] == "Сменить язык"
     assert registered[None] == registered["en"]
     names = [c["command"] for c in api.sent("setMyCommands")[0]["commands"]]
-    assert names == ["start", "menu", "language", "privacy", "help"]
+    assert names == ["start", "menu", "language", "privacy", "forget", "help"]
 
 
 async def test_user_text_is_escaped_in_html(

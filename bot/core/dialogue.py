@@ -35,6 +35,7 @@ class DialogueEngine:
         translator: Translator,
         pseudonymise: Pseudonymiser,
         default_language: str,
+        retention_days: int = 90,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -42,7 +43,7 @@ class DialogueEngine:
         self._pseudonymise = pseudonymise
         self._default_language = default_language
         self._locks = KeyedLocks()
-        self.screens = Screens(translator, knowledge)
+        self.screens = Screens(translator, knowledge, retention_days)
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event in one transaction; a redelivered event yields no replies."""
@@ -55,6 +56,9 @@ class DialogueEngine:
             person = await conversation.load_person(key, inbound.channel, inbound.received_at)
             assessments: list[AssessmentNote] = []
             replies = self._respond(person, inbound, assessments)
+            if person.erased:
+                await conversation.erase_person(key)
+                return replies  # nothing new is written about someone who asked to be forgotten
             options = next((reply.options for reply in reversed(replies) if reply.options), ())
             person.state.last_options = [[option.id, option.label] for option in options]
             answered = tuple(reply.topic_id for reply in replies if reply.topic_id)
@@ -103,7 +107,7 @@ class DialogueEngine:
                 return option_id
         return None
 
-    def _on_choice(
+    def _on_choice(  # noqa: PLR0911 - one return per kind of option reads best
         self,
         person: PersonRecord,
         inbound: Inbound,
@@ -117,6 +121,11 @@ class DialogueEngine:
         screens = self.screens
         if kind == "rate":
             return self._rate(person, language, value, assessments)
+        if kind == "forget":
+            if value == "yes":
+                person.erased = True
+                return [screens.forgotten(language)]
+            return [screens.forget_cancelled(language), screens.main_menu(language)]
         if kind == "menu":
             return [screens.main_menu(language)]
         if kind == "cat" and value in CATEGORIES and self._knowledge.topics_in(value):
@@ -185,6 +194,8 @@ class DialogueEngine:
                 return [screens.help(language)]
             case "/privacy":
                 return [screens.privacy(language)]
+            case "/forget":
+                return [screens.forget_confirmation(language)]
             case _:
                 return [screens.unknown_command(language, command)]
 

@@ -50,6 +50,8 @@ class PersonRecord:
     state: ConversationState
     language_explicit: bool = False
     """True when the person chose the language; False when the bot inferred it."""
+    erased: bool = False
+    """Set when the person confirmed /forget: their record goes, nothing new is written."""
 
 
 class Conversation(Protocol):
@@ -75,6 +77,10 @@ class Conversation(Protocol):
 
     async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
         """Store a 👍/👎 (not linked to the person)."""
+        ...
+
+    async def erase_person(self, key: str) -> None:
+        """Delete the person's record and state; unlink their contacts from them for good."""
         ...
 
 

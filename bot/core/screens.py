@@ -12,9 +12,12 @@ from bot.core.messages import Link, Option, Reply
 class Screens:
     """Builds localised replies; knows nothing of who the person is or where they write."""
 
-    def __init__(self, translator: Translator, knowledge: KnowledgeBase) -> None:
+    def __init__(
+        self, translator: Translator, knowledge: KnowledgeBase, retention_days: int = 90
+    ) -> None:
         self._translator = translator
         self._knowledge = knowledge
+        self._retention_days = retention_days
 
     def _t(self, language: str) -> Localizer:
         return self._translator.localizer(language)
@@ -77,17 +80,54 @@ class Screens:
                 "• The ids of messages I have already handled, so that I never answer one "
                 "twice.\n"
                 "• If you write a question before choosing a language, its text, only until "
-                "I have answered it.\n\n"
+                "I have answered it.\n"
+                "• For the city's statistics: when you wrote, in which language and "
+                "messenger, which topics I answered and your 👍/👎 ratings – never what you "
+                "wrote.\n\n"
+                "Conversation details are deleted after {days} days without contact. "
+                "Statistics from earlier years are kept only under a random code that nobody "
+                "can link to you.\n\n"
                 "I do not store your name, username or phone number, and I share nothing "
                 "with anyone. The messenger you use keeps its own copy of this chat under "
                 "its own rules.\n\n"
+                "/forget erases what I store about you at once; only anonymous totals "
+                "remain.\n\n"
                 "This assistant belongs to the Information Point for Foreigners of the City "
-                "of Kraków (the Open Krakow programme). To ask about your data or have it "
-                "erased, write to otwarty@um.krakow.pl."
+                "of Kraków (the Open Krakow programme). Questions about your data: "
+                "otwarty@um.krakow.pl.",
+                days=self._retention_days,
             ),
             language,
             title=t._("Privacy"),
         )
+
+    def forget_confirmation(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "Erase everything I store about you: your language, our conversation and the "
+                "link between you and the statistics? This cannot be undone."
+            ),
+            language,
+            options=(
+                Option("forget:yes", t._("Yes, erase my data")),
+                Option("forget:no", t._("No, keep it")),
+            ),
+        )
+
+    def forgotten(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "Done: I have erased your data. If you write again, I will treat you as "
+                "someone new."
+            ),
+            language,
+        )
+
+    def forget_cancelled(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("Nothing was erased."), language)
 
     def help(self, language: str) -> Reply:
         t = self._t(language)
@@ -235,5 +275,6 @@ class Screens:
             ("menu", t._("Topics")),
             ("language", t._("Change the language")),
             ("privacy", t._("What I store about you")),
+            ("forget", t._("Erase my data")),
             ("help", t._("Help")),
         ]

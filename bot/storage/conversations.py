@@ -6,12 +6,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Final
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
+from bot.storage.erasure import unlink_contacts
 from bot.storage.models import (
     Assessment,
     Contact,
@@ -21,6 +23,7 @@ from bot.storage.models import (
     ProcessedEvent,
 )
 
+WARSAW: Final = ZoneInfo("Europe/Warsaw")
 DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
 """Messages closer together than this belong to one contact (the README's counting rules)."""
 
@@ -28,9 +31,10 @@ DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
 class SqlConversation:
     """One transaction's view of people, their state, contacts and processed events."""
 
-    def __init__(self, session: AsyncSession, contact_gap: timedelta) -> None:
+    def __init__(self, session: AsyncSession, contact_gap: timedelta, zone: ZoneInfo) -> None:
         self._session = session
         self._contact_gap = contact_gap
+        self._zone = zone
         self._rows: dict[str, tuple[Person, ConversationStateRow]] = {}
 
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
@@ -129,6 +133,15 @@ class SqlConversation:
             if topic_id not in known:
                 self._session.add(ContactTopic(contact_id=contact.id, topic_id=topic_id))
 
+    async def erase_person(self, key: str) -> None:
+        person = await self._session.scalar(select(Person).where(Person.key == key))
+        if person is not None:
+            await self._session.execute(
+                delete(ConversationStateRow).where(ConversationStateRow.person_id == person.id)
+            )
+            await self._session.delete(person)
+        await unlink_contacts(self._session, key, self._zone)
+
     async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
         self._session.add(
             Assessment(
@@ -140,14 +153,20 @@ class SqlConversation:
 class SqlConversationStore:
     """Opens one session and transaction per inbound event."""
 
-    def __init__(self, engine: AsyncEngine, contact_gap: timedelta = DEFAULT_CONTACT_GAP) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        contact_gap: timedelta = DEFAULT_CONTACT_GAP,
+        zone: ZoneInfo = WARSAW,
+    ) -> None:
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._contact_gap = contact_gap
+        self._zone = zone
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlConversation]:
         async with self._sessions() as session, session.begin():
-            yield SqlConversation(session, self._contact_gap)
+            yield SqlConversation(session, self._contact_gap, self._zone)
 
 
 def _str_or_none(value: object) -> str | None:

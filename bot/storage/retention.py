@@ -1,0 +1,61 @@
+"""The retention job: what the bot keeps only for a while is deleted on schedule."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+from bot.storage.erasure import ERASED_PREFIX, unlink_contacts
+from bot.storage.models import Contact, ConversationStateRow, ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class RetentionOutcome:
+    """What one run removed or unlinked (counts only)."""
+
+    states_cleared: int
+    events_deleted: int
+    contacts_unlinked: int
+
+
+async def purge(
+    engine: AsyncEngine, now: datetime, retention: timedelta, zone: ZoneInfo
+) -> RetentionOutcome:
+    """Delete message texts and conversation state idle longer than ``retention``, forget
+    handled event ids as old, and unlink the contacts of previous years from people."""
+    cutoff = now - retention
+    this_year = datetime(now.astimezone(zone).year, 1, 1, tzinfo=zone)
+    sessions = async_sessionmaker(engine, expire_on_commit=False)
+    async with sessions() as session, session.begin():
+        # The question kept until a language is chosen is the only message text stored here.
+        cleared = await session.execute(
+            update(ConversationStateRow)
+            .where(ConversationStateRow.updated_at < cutoff)
+            .values(data={})
+        )
+        events = await session.execute(
+            delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff)
+        )
+        keys = await session.scalars(
+            select(Contact.person_key)
+            .where(Contact.started_at < this_year, ~Contact.person_key.startswith(ERASED_PREFIX))
+            .distinct()
+        )
+        unlinked = 0
+        for key in list(keys):
+            unlinked += await unlink_contacts(session, key, zone, before=this_year)
+    outcome = RetentionOutcome(cleared.rowcount or 0, events.rowcount or 0, unlinked)  # type: ignore[attr-defined]
+    log.info(
+        "retention: %d conversation states cleared, %d event ids deleted, %d contacts unlinked",
+        outcome.states_cleared,
+        outcome.events_deleted,
+        outcome.contacts_unlinked,
+    )
+    return outcome
