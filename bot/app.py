@@ -11,7 +11,7 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,7 +24,10 @@ from bot.adapters.console import ConsoleChat
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
+from bot.core.messages import Channel
+from bot.core.ports import ReportFile
 from bot.knowledge.service import LiveKnowledge, LoadedKnowledge
+from bot.reports.desk import SqlReportDesk
 from bot.resources import resource_dir
 from bot.scheduling import build_scheduler
 from bot.settings import Settings
@@ -43,6 +46,7 @@ class Core:
     engine: DialogueEngine
     database: AsyncEngine
     knowledge: LiveKnowledge
+    reports: SqlReportDesk
 
 
 async def build_core(settings: Settings) -> Core:
@@ -67,23 +71,51 @@ async def build_core(settings: Settings) -> Core:
         settings.knowledge_dir or resource_dir("knowledge"), locale_dir, note_version
     )
     await knowledge.announce()
+    zone = ZoneInfo(settings.timezone)
+    reports = SqlReportDesk(
+        db,
+        zone=zone,
+        knowledge_dir=settings.knowledge_dir or resource_dir("knowledge"),
+        coordinators={
+            Channel.TELEGRAM: {str(user_id) for user_id in settings.telegram.coordinator_ids}
+        },
+    )
     engine = DialogueEngine(
-        store=SqlConversationStore(
-            db, timedelta(minutes=settings.contact_gap_minutes), ZoneInfo(settings.timezone)
-        ),
+        store=SqlConversationStore(db, timedelta(minutes=settings.contact_gap_minutes), zone),
         knowledge=knowledge,
         languages=knowledge,
         translator=Translator.load(locale_dir),
         pseudonymise=HmacPseudonymiser(key),
         default_language=settings.default_language,
         retention_days=settings.retention_days,
+        reports=reports,
     )
-    return Core(engine, db, knowledge)
+    return Core(engine, db, knowledge, reports)
 
 
-async def _start_jobs(settings: Settings, core: Core, stack: AsyncExitStack) -> None:
-    """Start the scheduled jobs, and reload the knowledge base on SIGHUP."""
-    scheduler = build_scheduler(settings, core.knowledge, core.database)
+async def _start_jobs(
+    settings: Settings,
+    core: Core,
+    stack: AsyncExitStack,
+    send_report: Callable[[ReportFile], Awaitable[None]] | None = None,
+) -> None:
+    """Start the scheduled jobs, and reload the knowledge base on SIGHUP.
+
+    With somewhere to send it, the monthly report is delivered on the 1st at 08:00, and at
+    start when the bot was down then.
+    """
+    monthly: Callable[[], Awaitable[object]] | None = None
+    if send_report is not None:
+        sender = send_report
+
+        async def deliver() -> object:
+            return await core.reports.deliver_due(
+                datetime.now(UTC), settings.var_dir / "reports", sender
+            )
+
+        monthly = deliver
+        await deliver()  # catch up after downtime
+    scheduler = build_scheduler(settings, core.knowledge, core.database, monthly)
     scheduler.start()
     stack.callback(scheduler.shutdown, wait=False)
     loop = asyncio.get_running_loop()
@@ -142,10 +174,11 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(core.database.dispose)
-        await _start_jobs(settings, core, stack)
         telegram = TelegramAdapter(settings.telegram, core.engine)
         await telegram.start()
         stack.push_async_callback(telegram.stop)
+        coordinators = bool(settings.telegram.coordinator_ids)
+        await _start_jobs(settings, core, stack, telegram.send_report if coordinators else None)
         log.info("infopoint is running; stop it with Ctrl-C")
         await stop.wait()
         log.info("stopping")

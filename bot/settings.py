@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "INFOPOINT_"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -40,6 +40,16 @@ class TelegramSettings(BaseModel):
     webhook_path: str = "telegram"
     webhook_secret: SecretStr | None = None
     staff_chat_id: int | None = None
+    coordinator_ids: Annotated[list[int], NoDecode] = []
+    """Telegram user ids of the programme coordinators (comma-separated): /report and the
+    monthly report."""
+
+    @field_validator("coordinator_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     @field_validator("webhook_secret")
     @classmethod

@@ -6,21 +6,26 @@ knows which one it is.
 
 from __future__ import annotations
 
+import logging
+
 from bot.core.i18n import LANGUAGES, Translator
 from bot.core.knowledge import CATEGORIES, Decision, KnowledgeBase, resolve
 from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
-from bot.core.messages import Inbound, Reply
+from bot.core.messages import Attachment, Inbound, Reply
 from bot.core.ports import (
     AssessmentNote,
     ContactNote,
     ConversationStore,
     PersonRecord,
     Pseudonymiser,
+    ReportDesk,
 )
 from bot.core.screens import Screens
 from bot.core.smalltalk import SmallTalk, classify_small_talk
 from bot.core.text import fold_latin
+
+log = logging.getLogger(__name__)
 
 
 class DialogueEngine:
@@ -36,6 +41,7 @@ class DialogueEngine:
         pseudonymise: Pseudonymiser,
         default_language: str,
         retention_days: int = 90,
+        reports: ReportDesk | None = None,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -44,6 +50,7 @@ class DialogueEngine:
         self._default_language = default_language
         self._locks = KeyedLocks()
         self.screens = Screens(translator, knowledge, retention_days)
+        self._reports = reports
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event in one transaction; a redelivered event yields no replies."""
@@ -55,6 +62,8 @@ class DialogueEngine:
                 return []
             person = await conversation.load_person(key, inbound.channel, inbound.received_at)
             assessments: list[AssessmentNote] = []
+            if _command_of(inbound.text) == "/report":
+                return await self._report(person, inbound)
             replies = self._respond(person, inbound, assessments)
             if person.erased:
                 await conversation.erase_person(key)
@@ -74,6 +83,36 @@ class DialogueEngine:
             for assessment in assessments:
                 await conversation.record_assessment(assessment, inbound.received_at)
             return replies
+
+    async def _report(self, person: PersonRecord, inbound: Inbound) -> list[Reply]:
+        """/report [YYYY-MM]: the coordinator's report; anyone else is politely refused.
+
+        Not a contact: reports are staff work, not help to a beneficiary.
+        """
+        language = self._language(person, inbound)
+        desk = self._reports
+        if desk is None or not desk.is_coordinator(inbound.channel, inbound.user_id):
+            log.warning("refused /report from a non-coordinator (%s)", person.key[:12])
+            return [self.screens.not_a_coordinator(language)]
+        argument = (inbound.text or "").split()[1:2]
+        report_language = language if language in ("pl", "en") else "pl"
+        try:
+            report = await desk.monthly(
+                argument[0] if argument else None, report_language, inbound.received_at
+            )
+        except ValueError as error:
+            return [self.screens.report_problem(language, str(error))]
+        return [
+            Reply(
+                report.summary,
+                report_language,
+                attachment=Attachment(
+                    report.filename,
+                    report.content,
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                ),
+            )
+        ]
 
     def apology(self, language_hint: str | None) -> Reply:
         """What an adapter says when handling an event failed, before anything was stored."""
@@ -174,8 +213,7 @@ class DialogueEngine:
     def _on_command(  # noqa: PLR0911 - one return per command reads best
         self, person: PersonRecord, inbound: Inbound, text: str
     ) -> list[Reply]:
-        # "/start@infopoint_bot extra words" -> "/start"
-        command = text.split(maxsplit=1)[0].split("@", 1)[0].lower()
+        command = _command_of(text) or ""
         language = self._language(person, inbound)
         screens = self.screens
         match command:
@@ -243,3 +281,11 @@ class DialogueEngine:
         if resolution.decision is Decision.CLARIFY and topics:
             return [self.screens.did_you_mean(language, topics)]
         return [self.screens.not_understood(language)]
+
+
+def _command_of(text: str | None) -> str | None:
+    """ "/start@infopoint_bot extra words" -> "/start"; None for text that is not a command."""
+    stripped = (text or "").strip()
+    if not stripped.startswith("/"):
+        return None
+    return stripped.split(maxsplit=1)[0].split("@", 1)[0].lower()

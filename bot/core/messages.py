@@ -49,6 +49,15 @@ class Link:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a reply (the coordinator's XLSX report)."""
+
+    filename: str
+    content: bytes
+    media_type: str
+
+
+@dataclass(frozen=True, slots=True)
 class Reply:
     """One message to the person, already in their language, free of any markup.
 
@@ -62,3 +71,4 @@ class Reply:
     options: tuple[Option, ...] = field(default=())
     topic_id: str | None = None
     """Set on a knowledge answer: the topic delivered (for the beneficiary count)."""
+    attachment: Attachment | None = None

@@ -94,3 +94,27 @@ class Pseudonymiser(Protocol):
     """Turns a channel and platform id into the key stored instead of the id."""
 
     def __call__(self, channel: str, user_id: str) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ReportFile:
+    """A report ready to send: a short summary and the workbook."""
+
+    summary: str
+    filename: str
+    content: bytes
+
+
+class ReportDesk(Protocol):
+    """The coordinator's reports, for the /report command."""
+
+    def is_coordinator(self, channel: str, user_id: str) -> bool:
+        """Whether this platform user may receive reports."""
+        ...
+
+    async def monthly(self, month: str | None, language: str, now: datetime) -> ReportFile:
+        """The report for ``month`` (YYYY-MM; the last complete month when None).
+
+        Raises ValueError with a message for the person when the month is not valid.
+        """
+        ...

@@ -125,6 +125,17 @@ class Screens:
             language,
         )
 
+    def not_a_coordinator(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(t._("Sorry, reports are only for the programme coordinator."), language)
+
+    def report_problem(self, language: str, problem: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._("I could not make that report: {problem}. Write /report YYYY-MM.", problem=problem),
+            language,
+        )
+
     def forget_cancelled(self, language: str) -> Reply:
         t = self._t(language)
         return Reply(t._("Nothing was erased."), language)

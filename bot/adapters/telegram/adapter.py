@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
+from html import escape
 
-from telegram import BotCommand, LinkPreviewOptions, Message, Update
+from telegram import BotCommand, InputFile, LinkPreviewOptions, Message, Update
 from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -24,11 +26,14 @@ from bot.adapters.telegram.rendering import keyboard, render_html
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Channel, Inbound, Reply
+from bot.core.ports import ReportFile
 from bot.settings import TelegramSettings
 
 log = logging.getLogger(__name__)
 
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+CAPTION_LIMIT = 1024
+"""Telegram's limit for a document's caption."""
 
 
 class TelegramAdapter:
@@ -129,12 +134,32 @@ class TelegramAdapter:
     @staticmethod
     async def _send(anchor: Message, replies: list[Reply]) -> None:
         for reply in replies:
+            if reply.attachment is not None:
+                await anchor.chat.send_document(
+                    InputFile(reply.attachment.content, filename=reply.attachment.filename),
+                    caption=render_html(reply)[:CAPTION_LIMIT],
+                    parse_mode=ParseMode.HTML,
+                )
+                continue
             await anchor.chat.send_message(
                 render_html(reply),
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(reply),
                 link_preview_options=_NO_PREVIEW,
             )
+
+    async def send_report(self, report: ReportFile) -> None:
+        """The monthly report to every coordinator; one failing does not stop the others."""
+        for chat_id in self._settings.coordinator_ids:
+            try:
+                await self.application.bot.send_document(
+                    chat_id,
+                    InputFile(report.content, filename=report.filename),
+                    caption=escape(report.summary)[:CAPTION_LIMIT],
+                    parse_mode=ParseMode.HTML,
+                )
+            except TelegramError:
+                log.exception("could not send the monthly report to a coordinator")
 
     async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """The error boundary: log, apologise in the person's language, keep polling."""
