@@ -13,11 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
+from bot.storage.contacts import record_contact
 from bot.storage.erasure import unlink_contacts
 from bot.storage.models import (
     Assessment,
-    Contact,
-    ContactTopic,
     ConversationStateRow,
     Person,
     ProcessedEvent,
@@ -98,40 +97,7 @@ class SqlConversation:
     async def record_contact(
         self, key: str, channel: str, note: ContactNote, now: datetime
     ) -> None:
-        contact = await self._session.scalar(
-            select(Contact)
-            .where(Contact.person_key == key, Contact.ended_at >= now - self._contact_gap)
-            .order_by(Contact.ended_at.desc())
-            .limit(1)
-        )
-        if contact is None:
-            contact = Contact(
-                person_key=key,
-                channel=channel,
-                language=note.language,
-                started_at=now,
-                ended_at=now,
-                answered=False,
-                handed_off=False,
-                helped=False,
-            )
-            self._session.add(contact)
-            await self._session.flush()
-            known: set[str] = set()
-        else:
-            contact.ended_at = max(as_utc(contact.ended_at), now)
-            contact.language = note.language or contact.language
-            known = set(
-                await self._session.scalars(
-                    select(ContactTopic.topic_id).where(ContactTopic.contact_id == contact.id)
-                )
-            )
-        if note.answered_topics:
-            contact.answered = True
-            contact.helped = True
-        for topic_id in dict.fromkeys(note.answered_topics):
-            if topic_id not in known:
-                self._session.add(ContactTopic(contact_id=contact.id, topic_id=topic_id))
+        await record_contact(self._session, key, channel, note, now=now, gap=self._contact_gap)
 
     async def erase_person(self, key: str) -> None:
         person = await self._session.scalar(select(Person).where(Person.key == key))
