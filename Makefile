@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run chat test bench lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test bench bench-reports lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ test: $(STAMP) $(MO) lint typecheck
 ## bench: retrieval against a plain BM25 baseline (prints the table the README quotes)
 bench: $(STAMP) $(MO)
 	$(BIN)/python -m bench.retrieval
+
+## bench-reports: report timings over a million generated contacts (SQLite; DB=postgres too)
+bench-reports: $(STAMP)
+	$(BIN)/python -m bench.reports --rows $(or $(ROWS),1000000) --db $(or $(DB),sqlite)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot bench tests hatch_build.py db/env.py
