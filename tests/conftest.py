@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
@@ -116,6 +118,23 @@ class Chat:
 @pytest.fixture
 def chat(core: Core) -> Chat:
     return Chat(core)
+
+
+async def start_bot_process(
+    env: dict[str, str], cwd: Path, *, stdin: int
+) -> asyncio.subprocess.Process:
+    """`python -m bot run` as a child process, its stdout and stderr piped to the test."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=cwd,
+        env=env,
+        stdin=stdin,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 def _postgres_reachable() -> str | None:

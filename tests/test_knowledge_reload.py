@@ -11,7 +11,6 @@ import asyncio
 import os
 import shutil
 import signal
-import sys
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,14 @@ import pytest
 from bot.app import build_core
 from bot.knowledge.service import LiveKnowledge, ReloadStatus
 from bot.scheduling import build_scheduler
-from tests.conftest import FIXTURE_KNOWLEDGE, ROOT, TEST_KEY, Chat, make_settings
+from tests.conftest import (
+    FIXTURE_KNOWLEDGE,
+    ROOT,
+    TEST_KEY,
+    Chat,
+    make_settings,
+    start_bot_process,
+)
 
 
 @pytest.fixture
@@ -130,17 +136,7 @@ async def test_sighup_reloads_at_once_and_a_broken_file_changes_nothing(
         "INFOPOINT_PSEUDONYM_KEY": TEST_KEY,
         "INFOPOINT_KNOWLEDGE_RELOAD_SECONDS": "0",
     }
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    bot = await start_bot_process(env, tmp_path, stdin=asyncio.subprocess.PIPE)
     assert bot.stdin and bot.stdout and bot.stderr
     try:
         await _read_until(bot.stdout, "Русский")  # the language picker: the bot is up

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,7 @@ import pytest
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
 from bot.settings import Settings
-from tests.conftest import FIXTURE_KNOWLEDGE, ROOT, TEST_KEY, make_settings
+from tests.conftest import FIXTURE_KNOWLEDGE, ROOT, TEST_KEY, make_settings, start_bot_process
 from tests.fakes.telegram_api import FakeBotApi
 
 OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
@@ -223,17 +222,7 @@ async def test_the_bot_runs_as_a_process(tmp_path: Path, api: FakeBotApi, source
         env.update(settings)
     else:
         (tmp_path / ".env").write_text("".join(f"{k}={v}\n" for k, v in settings.items()))
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await start_bot_process(env, tmp_path, stdin=asyncio.subprocess.DEVNULL)
     try:
         await api.wait_for("setMyCommands", 5, timeout=60)
         await api.send_text(OLENA, "/start")
