@@ -26,6 +26,7 @@ from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
 from bot.core.messages import Channel
 from bot.core.ports import ReportFile
+from bot.knowledge.check import entries_per_language
 from bot.knowledge.service import LiveKnowledge, LoadedKnowledge
 from bot.reports.desk import SqlReportDesk
 from bot.resources import resource_dir
@@ -75,7 +76,7 @@ async def build_core(settings: Settings) -> Core:
     reports = SqlReportDesk(
         db,
         zone=zone,
-        knowledge_dir=settings.knowledge_dir or resource_dir("knowledge"),
+        entries_per_language=lambda: entries_per_language(knowledge.current.load.topics),
         coordinators={
             Channel.TELEGRAM: {str(user_id) for user_id in settings.telegram.coordinator_ids}
         },

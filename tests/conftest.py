@@ -19,6 +19,7 @@ from bot.adapters.console import render_plain
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.settings import Settings
+from tests.fakes.telegram_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURE_KNOWLEDGE = ROOT / "tests" / "data" / "knowledge"
@@ -113,6 +114,15 @@ class Chat:
 
     def option_ids(self) -> list[str]:
         return [option.id for reply in self.last for option in reply.options]
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Telegram Bot API on a free 127.0.0.1 port."""
+    fake = FakeBotApi()
+    await fake.start()
+    yield fake
+    await fake.stop()
 
 
 @pytest.fixture

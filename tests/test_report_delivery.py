@@ -27,14 +27,6 @@ COORDINATOR = {"id": 777, "is_bot": False, "first_name": "Kasia", "language_code
 
 
 @pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
-@pytest.fixture
 async def core(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[Core]:
     built = await build_core(telegram_settings(tmp_path, api, coordinator_ids="777, 778"))
     yield built

@@ -23,14 +23,6 @@ OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "
 PIOTR = {"id": 4242, "is_bot": False, "first_name": "Piotr", "language_code": "pl"}
 
 
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    fake = FakeBotApi()
-    await fake.start()
-    yield fake
-    await fake.stop()
-
-
 def telegram_settings(tmp_path: Path, api: FakeBotApi, **telegram: object) -> Settings:
     return make_settings(
         tmp_path, telegram={"token": api.token, "base_url": api.base_url, **telegram}

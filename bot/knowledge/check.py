@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Final
 
 from bot.core.i18n import LANGUAGES
+from bot.core.knowledge import Topic
 from bot.knowledge.loader import LoadResult, Problem, load_directory, parse_yaml
 
 CATALOGUE_FILE: Final = "_catalogue.yaml"
@@ -62,11 +64,16 @@ def check(directory: Path, today: date) -> CheckResult:
     return CheckResult(tuple(errors), tuple(warnings))
 
 
+def entries_per_language(topics: Iterable[Topic]) -> dict[str, int]:
+    """Knowledge entries available in each language (the procedures indicator)."""
+    listed = list(topics)
+    return {language: sum(language in topic.texts for topic in listed) for language in LANGUAGES}
+
+
 def stats_lines(result: LoadResult) -> list[str]:
     """Entries available in each language, against the programme's target of 50."""
     lines = [f"topics: {len(result.topics)}"]
-    for language in LANGUAGES:
-        count = sum(1 for topic in result.topics if language in topic.texts)
+    for language, count in entries_per_language(result.topics).items():
         foreign = "" if language == "pl" else f" (target {PROCEDURES_TARGET}: "
         status = "" if language == "pl" else ("met)" if count >= PROCEDURES_TARGET else "not met)")
         lines.append(f"{language}: {count} entries{foreign}{status}")

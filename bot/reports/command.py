@@ -8,8 +8,11 @@ import sys
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from bot.knowledge.check import entries_per_language
+from bot.knowledge.loader import load_directory
 from bot.reports.periods import PeriodError
-from bot.reports.service import choose_months, make_report, render
+from bot.reports.queries import build_report
+from bot.reports.service import choose_months, render
 from bot.resources import resource_dir
 from bot.settings import Settings
 from bot.storage import database
@@ -28,12 +31,13 @@ async def run_report_command(args: argparse.Namespace, settings: Settings) -> in
     await asyncio.to_thread(database.upgrade, settings.database.url)
     engine = database.create_engine(settings.database.url)
     try:
-        report = await make_report(
+        topics = load_directory(settings.knowledge_dir or resource_dir("knowledge")).topics
+        report = await build_report(
             engine,
             months,
             zone=ZoneInfo(settings.timezone),
             now=datetime.now(UTC),
-            knowledge_dir=settings.knowledge_dir or resource_dir("knowledge"),
+            entries_per_language=entries_per_language(topics),
         )
     finally:
         await engine.dispose()

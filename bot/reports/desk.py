@@ -18,7 +18,7 @@ from bot.reports.figures import Report
 from bot.reports.formats import summary_lines
 from bot.reports.labels import label
 from bot.reports.periods import Month
-from bot.reports.service import make_report
+from bot.reports.queries import build_report
 from bot.reports.xlsx import as_xlsx
 from bot.storage.models import ReportDelivery
 
@@ -38,12 +38,13 @@ class SqlReportDesk:
         engine: AsyncEngine,
         *,
         zone: ZoneInfo,
-        knowledge_dir: Path,
+        entries_per_language: Callable[[], Mapping[str, int]],
         coordinators: Mapping[str, Collection[str]],
     ) -> None:
         self._engine = engine
         self._zone = zone
-        self._knowledge_dir = knowledge_dir
+        self._entries_per_language = entries_per_language
+        """The procedures indicator, read from the knowledge the bot holds."""
         self._coordinators = coordinators
         """Platform user ids allowed to receive reports, by channel."""
 
@@ -54,8 +55,12 @@ class SqlReportDesk:
         chosen = (
             Month.parse(month) if month else Month.of(now.astimezone(self._zone).date()).previous()
         )
-        report = await make_report(
-            self._engine, [chosen], zone=self._zone, now=now, knowledge_dir=self._knowledge_dir
+        report = await build_report(
+            self._engine,
+            [chosen],
+            zone=self._zone,
+            now=now,
+            entries_per_language=self._entries_per_language(),
         )
         return ReportFile(
             summary(report, language), f"infopoint-{chosen}.xlsx", as_xlsx(report, language)

@@ -1,28 +1,15 @@
-"""Making a report: choose the months, count in the database, render in a format.
-
-The CLI, the coordinator's /report and the monthly job all come through here.
-"""
+"""Choosing a report's months and rendering it in a format (counting is in queries.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from pathlib import Path
-from typing import Final, Literal
-from zoneinfo import ZoneInfo
+from typing import Literal
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.core.i18n import LANGUAGES
-from bot.knowledge.loader import load_directory
 from bot.reports.figures import Report
 from bot.reports.formats import as_csv, as_json, as_table
 from bot.reports.periods import Month, PeriodError, months_between, year_months
-from bot.reports.queries import build_report
 from bot.reports.xlsx import as_xlsx
 
 Format = Literal["table", "csv", "xlsx", "json"]
-FORMATS: Final[tuple[Format, ...]] = ("table", "csv", "xlsx", "json")
 
 
 def choose_months(
@@ -45,25 +32,6 @@ def choose_months(
     if first is None or last is None:
         raise PeriodError("--from and --to go together")
     return months_between(Month.parse(first), Month.parse(last))
-
-
-def entries_per_language(knowledge_dir: Path) -> dict[str, int]:
-    """Knowledge entries available in each language (the procedures indicator)."""
-    topics = load_directory(knowledge_dir).topics
-    return {language: sum(language in t.texts for t in topics) for language in LANGUAGES}
-
-
-async def make_report(
-    engine: AsyncEngine,
-    months: Sequence[Month],
-    *,
-    zone: ZoneInfo,
-    now: datetime,
-    knowledge_dir: Path,
-) -> Report:
-    return await build_report(
-        engine, months, zone=zone, now=now, entries_per_language=entries_per_language(knowledge_dir)
-    )
 
 
 def render(report: Report, output_format: Format, language: str) -> bytes:

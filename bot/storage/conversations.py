@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -141,11 +141,6 @@ def _str_or_none(value: object) -> str | None:
 
 def _strings(value: object) -> list[str]:
     return [item for item in value if isinstance(item, str)] if isinstance(value, list) else []
-
-
-def as_utc(moment: datetime) -> datetime:
-    """SQLite returns the stored UTC time without its zone; PostgreSQL returns it aware."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
 def _option_pairs(value: object) -> list[list[str]]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -49,6 +49,6 @@ async def unlink_contacts(
 
 
 def _local_year(moment: datetime, zone: ZoneInfo) -> int:
-    # SQLite returns stored UTC times without their zone.
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=ZoneInfo("UTC"))
+    # SQLite returns the stored UTC time without its zone; PostgreSQL returns it aware.
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
     return aware.astimezone(zone).year
