@@ -24,11 +24,18 @@ def content_stems(text: str) -> list[str]:
     return [stem for stem in stems(text) if stem not in STOP_STEMS]
 
 
-class _Postings(NamedTuple):
-    """For one stem: the documents that have it and its weight in each."""
+class Sparse(NamedTuple):
+    """Values at some indices of a vector (documents of a stem, topics of a stem)."""
 
-    documents: npt.NDArray[np.intp]
-    weights: npt.NDArray[np.float64]
+    indices: npt.NDArray[np.intp]
+    values: npt.NDArray[np.float64]
+
+    @classmethod
+    def from_pairs(cls, pairs: list[tuple[int, float]]) -> Sparse:
+        return cls(
+            np.array([index for index, _ in pairs], dtype=np.intp),
+            np.array([value for _, value in pairs]),
+        )
 
 
 class DocumentIndex:
@@ -75,7 +82,7 @@ class DocumentIndex:
         self._norms_squared = np.array(norms_squared)
         self._keyword_weights = np.array(keyword_weights)
         self._postings = {
-            stem: _Postings(np.array(documents, dtype=np.intp), np.array(weights))
+            stem: Sparse(np.array(documents, dtype=np.intp), np.array(weights))
             for stem, (documents, weights) in postings.items()
         }
 
@@ -92,7 +99,7 @@ class DocumentIndex:
         for stem, weight in query.items():
             postings = self._postings.get(stem)
             if postings is not None:
-                dots[postings.documents] += weight * postings.weights
+                dots[postings.indices] += weight * postings.values
         touched = np.flatnonzero(dots)
         touched = touched[contenders[self._document_topics[touched]]]
         dot = dots[touched]

@@ -18,13 +18,13 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Iterable
-from typing import Final, NamedTuple
+from typing import Final
 
 import numpy as np
 import numpy.typing as npt
 
 from bot.core.knowledge import CATEGORIES, Match, Topic
-from bot.knowledge.documents import DocumentIndex, content_stems
+from bot.knowledge.documents import DocumentIndex, Sparse, content_stems
 from bot.knowledge.out_of_scope import TOPIC_ID as OUT_OF_SCOPE
 from bot.knowledge.out_of_scope import OutOfScope
 from bot.knowledge.typos import TypoIndex
@@ -98,8 +98,8 @@ class RetrievalIndex:
                 shares[stem].append((index, 1.0))
             for stem in answer_only[topic_id]:
                 shares[stem].append((index, ANSWER_TEXT_WEIGHT))
-        self._gains = {stem: _sparse(pairs) for stem, pairs in gains.items()}
-        self._shares = {stem: _sparse(pairs) for stem, pairs in shares.items()}
+        self._gains = {stem: Sparse.from_pairs(pairs) for stem, pairs in gains.items()}
+        self._shares = {stem: Sparse.from_pairs(pairs) for stem, pairs in shares.items()}
         self._out_of_scope_index = topic_index[OUT_OF_SCOPE]
         self._documents = DocumentIndex(topics, self.idf, topic_index)
 
@@ -152,25 +152,11 @@ class RetrievalIndex:
         coverage = np.zeros(len(self._topic_ids))
         for stem, weight in query.items():
             if (gain := self._gains.get(stem)) is not None:
-                log_likelihood[gain.topics] += weight * gain.values
+                log_likelihood[gain.indices] += weight * gain.values
             if (share := self._shares.get(stem)) is not None:
-                coverage[share.topics] += share.values * (weight / total_weight)
+                coverage[share.indices] += share.values * (weight / total_weight)
         posterior = np.exp(log_likelihood - log_likelihood.max())
         return posterior / posterior.sum(), coverage
-
-
-class _Sparse(NamedTuple):
-    """Values for some topics, by topic index."""
-
-    topics: npt.NDArray[np.intp]
-    values: npt.NDArray[np.float64]
-
-
-def _sparse(pairs: list[tuple[int, float]]) -> _Sparse:
-    return _Sparse(
-        np.array([topic for topic, _ in pairs], dtype=np.intp),
-        np.array([value for _, value in pairs]),
-    )
 
 
 class InMemoryKnowledgeBase:
