@@ -10,13 +10,16 @@ import io
 import json
 import shutil
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound
@@ -25,6 +28,8 @@ from bot.reports.formats import as_json
 from bot.reports.periods import Month, year_months
 from bot.reports.queries import build_report
 from bot.reports.service import render
+from bot.storage.contacts import month_of
+from bot.storage.models import Contact, PersonMonth, TopicMonth
 from tests.conftest import FIXTURE_KNOWLEDGE, make_settings
 from tests.test_cli import run_bot
 
@@ -160,6 +165,65 @@ async def test_ratings_are_counted_once_per_answer(core: Core) -> None:
     )
     indicators = (await report_for(core, [Month(2026, 7)])).indicators
     assert (indicators.assessments_positive, indicators.assessments_negative) == (1, 1)
+
+
+async def test_a_contact_open_at_midnight_on_new_years_eve_is_cut_at_the_new_year(
+    core: Core,
+) -> None:
+    await helped(core, "olena", utc("2025-12-31T22:50:00"))  # 23:50 in Kraków
+    await helped(core, "olena", utc("2025-12-31T23:10:00"))  # 00:10: a new year, a new contact
+
+    report = await report_for(core, [Month(2025, 12), Month(2026, 1)], now="2026-01-02T10:00:00")
+
+    assert [(m.contacts, m.beneficiaries, m.new_beneficiaries) for m in report.months] == [
+        (1, 1, 1),
+        (1, 1, 1),
+    ]
+
+
+async def test_the_roll_ups_are_exactly_the_sums_of_the_contacts(core: Core) -> None:
+    """What the reports read agrees with the raw contacts, recomputed here the slow way."""
+    await scenario(core)
+    await greeted(core, "p1-1", utc("2026-02-27T09:00:00"))
+    await helped(core, "p1-1", utc("2026-02-27T09:20:00"))  # helped later in the contact
+    await say(core, "p1-1", "jak się zameldować w Krakowie", utc("2026-02-27T09:25:00"))
+    async with core.database.connect() as connection:
+        contacts = (
+            await connection.execute(select(Contact).order_by(Contact.started_at, Contact.id))
+        ).all()
+        stored_people = {
+            (row.month, row.person_key): (
+                row.contacts,
+                row.answered,
+                row.helped,
+                row.new_in_year,
+                row.language,
+            )
+            for row in (await connection.execute(select(PersonMonth))).all()
+        }
+        stored_topics = {
+            (row.month, row.topic_id): row.contacts
+            for row in (await connection.execute(select(TopicMonth))).all()
+        }
+    people: dict[tuple[str, str], list[Any]] = {}
+    topics: Counter[tuple[str, str]] = Counter()
+    first_help: dict[tuple[str, str], str] = {}
+    for contact in contacts:
+        month = month_of(contact.started_at, WARSAW)
+        row = people.setdefault((month, contact.person_key), [0, 0, False, False, None])
+        row[0] += 1
+        row[1] += contact.answered and not contact.handed_off
+        if contact.helped and not row[2]:  # the language of the first help, else the first
+            row[2], row[4] = True, contact.language
+            first_help.setdefault((month[:4], contact.person_key), month)
+        elif row[4] is None:
+            row[4] = contact.language
+        topics.update((month, topic) for topic in contact.topics)
+    for (_, key), month in first_help.items():
+        people[(month, key)][3] = True
+    assert {key: tuple(value) for key, value in people.items()} == stored_people
+    assert dict(topics) == stored_topics
+    assert ("2026-02", "docs.address-registration") in stored_topics
 
 
 async def scenario(core: Core) -> str:

@@ -28,7 +28,7 @@ class MonthFigures:
     handed_off: int = 0
     unanswered: int = 0
     by_language: dict[str, int] = field(default_factory=dict)
-    """Beneficiaries by the language of the contact that helped them."""
+    """Beneficiaries by the language of their first help in the month."""
     by_channel: dict[str, int] = field(default_factory=dict)
     """Beneficiaries by channel."""
     top_topics: list[tuple[str, int]] = field(default_factory=list)

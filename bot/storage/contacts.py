@@ -1,96 +1,224 @@
-"""Recording contacts in as few statements as possible: this runs on every message.
+"""Recording contacts, and the monthly roll-ups the reports read, as messages arrive.
 
-A message inside an open contact is one UPDATE (which finds the contact itself); a message
-after a gap is one INSERT more; answered topics add one INSERT that ignores repeats. The
-statements are built once, with bound parameters, and run on the session's connection
-without the ORM's unit of work: each costs little more than its round trip.
+This runs on every message, so it writes as little as it can. The person's row (loaded for
+the dialogue anyway) remembers their open contact, so no lookup is needed: a later message
+in a contact is one UPDATE; a contact's start is an INSERT and an upsert of the person's
+month; the first help in a contact upserts the month again, and each topic answered for the
+first time in the contact adds one to its month. Everything goes into the message's own
+transaction, so a roll-up can never disagree with the contacts it sums.
+
+A contact counts in the month (Europe/Warsaw) it started in, and never runs into a new
+year: retention unlinks past years from people, and a contact spanning the new year would
+otherwise be counted again under its person's real key.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, func, insert, or_, select, update
+from sqlalchemy import JSON, and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.ports import ContactNote
-from bot.storage.models import Contact, ContactTopic
+from bot.storage.models import Contact, Person, PersonMonth, TopicMonth
 
 _TIME = Contact.__table__.c.ended_at.type
 
+_START: Final = insert(Contact).returning(Contact.id)
 _EXTEND: Final = (
     update(Contact)
-    .where(
-        Contact.id
-        == select(Contact.id)
-        .where(
-            Contact.person_key == bindparam("key"),
-            Contact.ended_at >= bindparam("cutoff", type_=_TIME),
-        )
-        .order_by(Contact.ended_at.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    .where(Contact.id == bindparam("contact"))
     .values(
         # Out-of-order delivery must not move the end back.
         ended_at=case(
             (Contact.ended_at < bindparam("now", type_=_TIME), bindparam("now", type_=_TIME)),
             else_=Contact.ended_at,
         ),
-        language=func.coalesce(bindparam("language"), Contact.language),
-        answered=or_(Contact.answered, bindparam("helped")),
-        helped=or_(Contact.helped, bindparam("helped")),
+        # A contact counts under the language its person was first helped in.
+        language=case(
+            (and_(~Contact.helped, bindparam("now_helped")), bindparam("note_language")),
+            else_=func.coalesce(Contact.language, bindparam("note_language")),
+        ),
+        answered=or_(Contact.answered, bindparam("now_answered")),
+        helped=or_(Contact.helped, bindparam("now_helped")),
+        topics=bindparam("all_topics", type_=JSON()),
     )
-    .returning(Contact.id)
 )
-_START: Final = insert(Contact).returning(Contact.id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Upserts:
+    """The roll-ups' INSERT … ON CONFLICT DO UPDATE statements in one SQL dialect."""
+
+    person_month: Any
+    topic_month: Any
+
+    @classmethod
+    def for_dialect(cls, name: str) -> _Upserts:
+        module: Any = postgresql if name == "postgresql" else sqlite
+        person = module.insert(PersonMonth)
+        added = person.excluded
+        topic = module.insert(TopicMonth)
+        return cls(
+            person.on_conflict_do_update(
+                index_elements=[PersonMonth.month, PersonMonth.person_key],
+                set_={
+                    "contacts": PersonMonth.contacts + added.contacts,
+                    "answered": PersonMonth.answered + added.answered,
+                    "handed_off": PersonMonth.handed_off + added.handed_off,
+                    "language": case(
+                        (and_(~PersonMonth.helped, added.helped), added.language),
+                        else_=func.coalesce(PersonMonth.language, added.language),
+                    ),
+                    "helped": or_(PersonMonth.helped, added.helped),
+                    "new_in_year": or_(PersonMonth.new_in_year, added.new_in_year),
+                },
+            ),
+            topic.on_conflict_do_update(
+                index_elements=[TopicMonth.month, TopicMonth.topic_id],
+                set_={"contacts": TopicMonth.contacts + topic.excluded.contacts},
+            ),
+        )
+
+
+_UPSERTS: Final = {name: _Upserts.for_dialect(name) for name in ("sqlite", "postgresql")}
+
+
+def month_of(moment: datetime, zone: ZoneInfo) -> str:
+    """YYYY-MM of ``moment`` in ``zone``."""
+    return aware(moment).astimezone(zone).strftime("%Y-%m")
+
+
+def aware(moment: datetime) -> datetime:
+    # SQLite returns the stored UTC time without its zone; PostgreSQL returns it aware.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def record_contact(
     session: AsyncSession,
-    key: str,
-    channel: str,
+    person: Person,
     note: ContactNote,
     *,
     now: datetime,
     gap: timedelta,
+    zone: ZoneInfo,
 ) -> int:
-    """Extend the person's open contact or start one; returns the contact's id."""
-    helped = bool(note.answered_topics)
+    """Extend the person's open contact or start one, keeping the roll-ups in step; returns
+    the contact's id. The person's row is changed in place and saved with the transaction."""
     connection = await session.connection()
-    contact_id = await connection.scalar(
-        _EXTEND,
-        {"key": key, "cutoff": now - gap, "now": now, "language": note.language, "helped": helped},
+    upserts = _UPSERTS[connection.dialect.name]
+    month = month_of(now, zone)
+    answered_now = bool(note.answered_topics)
+    open_contact = _open_contact(person, now, gap, month)
+    if open_contact is not None:
+        contact_id, started_in = open_contact
+        await _extend(connection, contact_id, person, note, now)
+        await _count(connection, upserts, person, note, started_in, started=False)
+        return contact_id
+    new_id = await connection.scalar(
+        _START,
+        {
+            "person_key": person.key,
+            "channel": person.channel,
+            "language": note.language,
+            "started_at": now,
+            "ended_at": now,
+            "answered": answered_now,
+            "handed_off": False,
+            "helped": answered_now,
+            "topics": list(dict.fromkeys(note.answered_topics)),
+        },
     )
-    if contact_id is None:
-        contact_id = await connection.scalar(
-            _START,
+    if new_id is None:
+        raise RuntimeError("INSERT … RETURNING gave no id")
+    person.contact_id = int(new_id)
+    person.contact_month = month
+    person.contact_ended_at = now
+    person.contact_answered = person.contact_helped = False
+    person.contact_topics = []
+    await _count(connection, upserts, person, note, month, started=True)
+    return person.contact_id
+
+
+def _open_contact(
+    person: Person, now: datetime, gap: timedelta, month: str
+) -> tuple[int, str] | None:
+    """The id and month of the person's contact this message continues, if any."""
+    contact_id, started_in, ended_at = (
+        person.contact_id,
+        person.contact_month,
+        person.contact_ended_at,
+    )
+    if contact_id is None or started_in is None or ended_at is None:
+        return None
+    if started_in[:4] != month[:4] or now - aware(ended_at) >= gap:
+        return None
+    return contact_id, started_in
+
+
+async def _extend(
+    connection: AsyncConnection, contact_id: int, person: Person, note: ContactNote, now: datetime
+) -> None:
+    answered_now = bool(note.answered_topics)
+    topics = list(dict.fromkeys([*(person.contact_topics or []), *note.answered_topics]))
+    await connection.execute(
+        _EXTEND,
+        {
+            "contact": contact_id,
+            "now": now,
+            "note_language": note.language,
+            "now_answered": answered_now,
+            "now_helped": answered_now,
+            "all_topics": topics,
+        },
+    )
+    if person.contact_ended_at is None or aware(person.contact_ended_at) < now:
+        person.contact_ended_at = now
+
+
+async def _count(
+    connection: AsyncConnection,
+    upserts: _Upserts,
+    person: Person,
+    note: ContactNote,
+    month: str,
+    *,
+    started: bool,
+) -> None:
+    """Add what this message changed to the month's roll-ups (nothing, most of the time)."""
+    newly_answered = bool(note.answered_topics) and not person.contact_answered
+    newly_helped = bool(note.answered_topics) and not person.contact_helped
+    year = int(month[:4])
+    if started or newly_answered or newly_helped:
+        first_help_this_year = newly_helped and person.helped_year != year
+        await connection.execute(
+            upserts.person_month,
             {
-                "person_key": key,
-                "channel": channel,
+                "month": month,
+                "person_key": person.key,
+                "channel": person.channel,
                 "language": note.language,
-                "started_at": now,
-                "ended_at": now,
-                "answered": helped,
-                "handed_off": False,
-                "helped": helped,
+                "contacts": int(started),
+                "answered": int(newly_answered),
+                "handed_off": 0,
+                "helped": newly_helped,
+                "new_in_year": first_help_this_year,
             },
         )
-    if note.answered_topics:
-        rows = [
-            {"contact_id": contact_id, "topic_id": topic}
-            for topic in dict.fromkeys(note.answered_topics)
-        ]
-        await connection.execute(_insert_ignoring_repeats(session), rows)
-    if contact_id is None:
-        raise RuntimeError("INSERT … RETURNING gave no id")
-    return int(contact_id)
-
-
-def _insert_ignoring_repeats(session: AsyncSession) -> Any:
-    """INSERT … ON CONFLICT DO NOTHING for contact topics, in the session's dialect."""
-    dialect = session.get_bind().dialect.name
-    module = postgresql if dialect == "postgresql" else sqlite
-    return module.insert(ContactTopic).on_conflict_do_nothing()
+    if newly_helped:
+        person.helped_year = year
+    person.contact_answered = person.contact_answered or newly_answered
+    person.contact_helped = person.contact_helped or newly_helped
+    known = set(person.contact_topics or [])
+    new_topics = [topic for topic in dict.fromkeys(note.answered_topics) if topic not in known]
+    if new_topics:
+        await connection.execute(
+            upserts.topic_month,
+            [{"month": month, "topic_id": topic, "contacts": 1} for topic in new_topics],
+        )
+        # A new list, so the ORM sees the change to the JSON column.
+        person.contact_topics = [*(person.contact_topics or []), *new_topics]

@@ -97,7 +97,10 @@ class SqlConversation:
     async def record_contact(
         self, key: str, channel: str, note: ContactNote, now: datetime
     ) -> None:
-        await record_contact(self._session, key, channel, note, now=now, gap=self._contact_gap)
+        person, _ = self._rows[key]  # loaded by load_person earlier in this transaction
+        await record_contact(
+            self._session, person, note, now=now, gap=self._contact_gap, zone=self._zone
+        )
 
     async def erase_person(self, key: str) -> None:
         person = await self._session.scalar(select(Person).where(Person.key == key))

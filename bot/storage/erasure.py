@@ -1,23 +1,22 @@
 """Unlinking people from their statistics while every total stays exactly the same.
 
-A person's contacts are re-keyed to random keys: one new key per calendar year (Europe/Warsaw
-time), so within a year they still count as one person, and across years they can no longer
-be linked to each other or to anyone. Random keys carry a prefix, so a job never re-keys them
-again.
+A person's contacts and monthly roll-ups are re-keyed to random keys: one new key per
+calendar year (Europe/Warsaw time), so within a year they still count as one person, and
+across years they can no longer be linked to each other or to anyone. Random keys carry a
+prefix, so a job never re-keys them again.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Contact
+from bot.storage.models import Contact, PersonMonth
 
 ERASED_PREFIX: Final = "erased:"
 
@@ -31,24 +30,34 @@ def is_unlinked(key: str) -> bool:
 
 
 async def unlink_contacts(
-    session: AsyncSession, person_key: str, zone: ZoneInfo, before: datetime | None = None
+    session: AsyncSession, person_key: str, zone: ZoneInfo, before_year: int | None = None
 ) -> int:
-    """Re-key the person's contacts (those started before ``before``, if given); returns how
-    many rows changed."""
-    query = select(Contact.id, Contact.started_at).where(Contact.person_key == person_key)
-    if before is not None:
-        query = query.where(Contact.started_at < before)
-    by_year: dict[int, list[int]] = defaultdict(list)
-    for contact_id, started_at in await session.execute(query):
-        by_year[_local_year(started_at, zone)].append(contact_id)
-    for ids in by_year.values():
-        await session.execute(
-            update(Contact).where(Contact.id.in_(ids)).values(person_key=random_key())
+    """Re-key the person's contacts and roll-ups (of years before ``before_year``, if given);
+    returns how many contacts changed."""
+    # Every contact has its month's roll-up row, so these are the years with contacts.
+    year = func.substr(PersonMonth.month, 1, 4)
+    query = select(year).where(PersonMonth.person_key == person_key).distinct()
+    if before_year is not None:
+        query = query.where(PersonMonth.month < f"{before_year:04d}-01")
+    changed = 0
+    for text in list(await session.scalars(query)):
+        number = int(text)
+        key = random_key()
+        start = datetime(number, 1, 1, tzinfo=zone)
+        end = datetime(number + 1, 1, 1, tzinfo=zone)
+        contacts = await session.execute(
+            update(Contact)
+            .where(
+                Contact.person_key == person_key,
+                Contact.started_at >= start,
+                Contact.started_at < end,
+            )
+            .values(person_key=key)
         )
-    return sum(len(ids) for ids in by_year.values())
-
-
-def _local_year(moment: datetime, zone: ZoneInfo) -> int:
-    # SQLite returns the stored UTC time without its zone; PostgreSQL returns it aware.
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-    return aware.astimezone(zone).year
+        await session.execute(
+            update(PersonMonth)
+            .where(PersonMonth.person_key == person_key, PersonMonth.month.startswith(text))
+            .values(person_key=key)
+        )
+        changed += contacts.rowcount or 0  # type: ignore[attr-defined]
+    return changed

@@ -10,7 +10,6 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
-    Index,
     Integer,
     String,
     UniqueConstraint,
@@ -49,6 +48,18 @@ class Person(Base):
     created_at: Mapped[datetime]
     last_seen_at: Mapped[datetime]
 
+    # The open contact, kept beside the person so that a message costs no lookup: it tells
+    # whether a message starts a contact and which statistics it changes (see contacts.py).
+    contact_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    contact_month: Mapped[str | None] = mapped_column(String(7))
+    """YYYY-MM (Europe/Warsaw) in which the open contact started: the month it counts in."""
+    contact_ended_at: Mapped[datetime | None]
+    contact_answered: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    contact_helped: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    contact_topics: Mapped[list[str] | None] = mapped_column(JSON)
+    helped_year: Mapped[int | None] = mapped_column(Integer)
+    """The last year in which this person was helped: their first help in a year is "new"."""
+
 
 class ConversationStateRow(Base):
     """Where a person is in the dialogue, as a small JSON document."""
@@ -83,18 +94,13 @@ class Contact(Base):
     """
 
     __tablename__ = "contacts"
-    __table_args__ = (
-        # Counting: a period's rows by start time, then distinct people among them.
-        Index("ix_contacts_started_at_person_key", "started_at", "person_key"),
-        # Finding a person's open contact.
-        Index("ix_contacts_person_key_ended_at", "person_key", "ended_at"),
-    )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
-    person_key: Mapped[str] = mapped_column(String(64))
+    person_key: Mapped[str] = mapped_column(String(64), index=True)
     channel: Mapped[str] = mapped_column(String(16))
     language: Mapped[str | None] = mapped_column(String(8))
-    started_at: Mapped[datetime]
+    """The language the person was first helped in, else the first one known."""
+    started_at: Mapped[datetime] = mapped_column(index=True)
     ended_at: Mapped[datetime]
     answered: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """The bot delivered at least one knowledge answer."""
@@ -102,19 +108,43 @@ class Contact(Base):
     """A ticket was opened for staff."""
     helped: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """A knowledge answer or a staff reply reached the person: they count as a beneficiary."""
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    """Ids of the topics answered, in order; no message text is kept."""
 
 
-class ContactTopic(Base):
-    """A topic answered in a contact (for "top topics"); no message text is kept."""
+class PersonMonth(Base):
+    """A person reached in a month (Europe/Warsaw), with what they got: the reports' roll-up.
 
-    __tablename__ = "contact_topics"
+    Written with the contact it summarises, in the same transaction, so that a yearly report
+    reads about one row per person and month instead of every contact. Re-keyed with the
+    contacts on erasure and retention.
+    """
 
-    contact_id: Mapped[int] = mapped_column(
-        BigInteger().with_variant(Integer, "sqlite"),
-        ForeignKey("contacts.id", ondelete="CASCADE"),
-        primary_key=True,
-    )
+    __tablename__ = "person_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    """YYYY-MM."""
+    person_key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    language: Mapped[str | None] = mapped_column(String(8))
+    """The language of the first contact that helped them in the month (else the first)."""
+    contacts: Mapped[int] = mapped_column(Integer)
+    answered: Mapped[int] = mapped_column(Integer)
+    """Contacts in which the bot answered and no ticket was opened."""
+    handed_off: Mapped[int] = mapped_column(Integer)
+    helped: Mapped[bool] = mapped_column(Boolean)
+    new_in_year: Mapped[bool] = mapped_column(Boolean)
+    """This month holds the person's first help in its calendar year."""
+
+
+class TopicMonth(Base):
+    """How many contacts of a month (by start, Europe/Warsaw) were answered on a topic."""
+
+    __tablename__ = "topic_months"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
     topic_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    contacts: Mapped[int] = mapped_column(Integer)
 
 
 class Assessment(Base):

@@ -5,15 +5,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.erasure import ERASED_PREFIX, unlink_contacts
-from bot.storage.models import Contact, ConversationStateRow, ProcessedEvent
+from bot.storage.models import ConversationStateRow, PersonMonth, ProcessedEvent
 
 log = logging.getLogger(__name__)
+UNLINK_BATCH: Final = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +33,7 @@ async def purge(
     """Delete message texts and conversation state idle longer than ``retention``, forget
     handled event ids as old, and unlink the contacts of previous years from people."""
     cutoff = now - retention
-    this_year = datetime(now.astimezone(zone).year, 1, 1, tzinfo=zone)
+    this_year = now.astimezone(zone).year
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     async with sessions() as session, session.begin():
         # The question kept until a language is chosen is the only message text stored here.
@@ -43,14 +45,23 @@ async def purge(
         events = await session.execute(
             delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff)
         )
-        keys = await session.scalars(
-            select(Contact.person_key)
-            .where(Contact.started_at < this_year, ~Contact.person_key.startswith(ERASED_PREFIX))
-            .distinct()
+        keys = list(
+            await session.scalars(
+                select(PersonMonth.person_key)
+                .where(
+                    PersonMonth.month < f"{this_year:04d}-01",
+                    ~PersonMonth.person_key.startswith(ERASED_PREFIX),
+                )
+                .distinct()
+            )
         )
-        unlinked = 0
-        for key in list(keys):
-            unlinked += await unlink_contacts(session, key, zone, before=this_year)
+    # In January this is every person of last year: batches keep each transaction short, so
+    # messages are not held up behind it.
+    unlinked = 0
+    for first in range(0, len(keys), UNLINK_BATCH):
+        async with sessions() as session, session.begin():
+            for key in keys[first : first + UNLINK_BATCH]:
+                unlinked += await unlink_contacts(session, key, zone, before_year=this_year)
     outcome = RetentionOutcome(cleared.rowcount or 0, events.rowcount or 0, unlinked)  # type: ignore[attr-defined]
     log.info(
         "retention: %d conversation states cleared, %d event ids deleted, %d contacts unlinked",

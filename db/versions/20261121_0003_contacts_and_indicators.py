@@ -1,8 +1,10 @@
-"""contacts, topics, assessments, knowledge versions, report deliveries
+"""contacts, their monthly roll-ups, assessments, knowledge versions, report deliveries
 
-What the coordinator's reports count: contacts keyed by pseudonym (never a platform id), the
-topics answered in them, 👍/👎 assessments, each new knowledge-base content, and the monthly
-reports already delivered.
+What the coordinator's reports count: contacts keyed by pseudonym (never a platform id) with
+the topics answered in them; the same, rolled up per person and month and per topic and
+month as they are written, so that a yearly report reads tens of thousands of rows rather
+than every contact; the open contact beside the person; 👍/👎 assessments; each new
+knowledge-base content; and the monthly reports already delivered.
 
 Revision ID: 0003
 Revises: 0002
@@ -43,11 +45,12 @@ def upgrade() -> None:
     sa.Column('answered', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('handed_off', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('helped', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('topics', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_contacts'))
     )
     with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.create_index('ix_contacts_person_key_ended_at', ['person_key', 'ended_at'], unique=False)
-        batch_op.create_index('ix_contacts_started_at_person_key', ['started_at', 'person_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contacts_person_key'), ['person_key'], unique=False)
+        batch_op.create_index(batch_op.f('ix_contacts_started_at'), ['started_at'], unique=False)
 
     op.create_table('knowledge_versions',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -57,6 +60,21 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_versions')),
     sa.UniqueConstraint('fingerprint', name=op.f('uq_knowledge_versions_fingerprint'))
     )
+    op.create_table('person_months',
+    sa.Column('month', sa.String(length=7), nullable=False),
+    sa.Column('person_key', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=16), nullable=False),
+    sa.Column('language', sa.String(length=8), nullable=True),
+    sa.Column('contacts', sa.Integer(), nullable=False),
+    sa.Column('answered', sa.Integer(), nullable=False),
+    sa.Column('handed_off', sa.Integer(), nullable=False),
+    sa.Column('helped', sa.Boolean(), nullable=False),
+    sa.Column('new_in_year', sa.Boolean(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'person_key', name=op.f('pk_person_months'))
+    )
+    with op.batch_alter_table('person_months', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_person_months_person_key'), ['person_key'], unique=False)
+
     op.create_table('report_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
@@ -64,21 +82,43 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_deliveries')),
     sa.UniqueConstraint('period', name=op.f('uq_report_deliveries_period'))
     )
-    op.create_table('contact_topics',
-    sa.Column('contact_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    op.create_table('topic_months',
+    sa.Column('month', sa.String(length=7), nullable=False),
     sa.Column('topic_id', sa.String(length=64), nullable=False),
-    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], name=op.f('fk_contact_topics_contact_id_contacts'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('contact_id', 'topic_id', name=op.f('pk_contact_topics'))
+    sa.Column('contacts', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'topic_id', name=op.f('pk_topic_months'))
     )
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('contact_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
+        batch_op.add_column(sa.Column('contact_month', sa.String(length=7), nullable=True))
+        batch_op.add_column(sa.Column('contact_ended_at', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('contact_answered', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('contact_helped', sa.Boolean(), server_default=sa.false(), nullable=False))
+        batch_op.add_column(sa.Column('contact_topics', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('helped_year', sa.Integer(), nullable=True))
+
 
 
 def downgrade() -> None:
-    op.drop_table('contact_topics')
+    with op.batch_alter_table('people', schema=None) as batch_op:
+        batch_op.drop_column('helped_year')
+        batch_op.drop_column('contact_topics')
+        batch_op.drop_column('contact_helped')
+        batch_op.drop_column('contact_answered')
+        batch_op.drop_column('contact_ended_at')
+        batch_op.drop_column('contact_month')
+        batch_op.drop_column('contact_id')
+
+    op.drop_table('topic_months')
     op.drop_table('report_deliveries')
+    with op.batch_alter_table('person_months', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_person_months_person_key'))
+
+    op.drop_table('person_months')
     op.drop_table('knowledge_versions')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
-        batch_op.drop_index('ix_contacts_started_at_person_key')
-        batch_op.drop_index('ix_contacts_person_key_ended_at')
+        batch_op.drop_index(batch_op.f('ix_contacts_started_at'))
+        batch_op.drop_index(batch_op.f('ix_contacts_person_key'))
 
     op.drop_table('contacts')
     with op.batch_alter_table('assessments', schema=None) as batch_op:
