@@ -38,7 +38,7 @@ from bot.reports.queries import build_report
 from bot.storage import database
 from bot.storage.contacts import month_of
 from bot.storage.conversations import SqlConversationStore
-from bot.storage.models import Contact, PersonMonth, TopicMonth
+from bot.storage.models import Contact, MonthTotal, TopicMonth
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 PEOPLE_PER_YEAR = 40_000
@@ -85,37 +85,35 @@ def _contacts(rows: int, rng: random.Random) -> list[dict[str, Any]]:
 
 
 def _roll_ups(contacts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The person-month and topic-month rows the bot would have written with these contacts
+    """The month totals and topic months the bot would have written with these contacts
     (bot/storage/contacts.py; tests/test_reports.py checks the same rules against the bot)."""
-    people: dict[tuple[str, str], dict[str, Any]] = {}
+    totals: dict[tuple[str, str, str], Counter[str]] = defaultdict(Counter)
     topics: Counter[tuple[str, str]] = Counter()
-    first_help: dict[tuple[str, str], str] = {}
+    reached: set[tuple[str, str]] = set()
+    helped_in_month: set[tuple[str, str]] = set()
+    helped_in_year: set[tuple[str, str]] = set()
     for contact in sorted(contacts, key=lambda row: row["started_at"]):
-        month = month_of(contact["started_at"], WARSAW)
-        row = people.setdefault(
-            (month, contact["person_key"]),
-            {
-                "month": month,
-                "person_key": contact["person_key"],
-                "channel": contact["channel"],
-                "language": contact["language"],
-                "contacts": 0,
-                "answered": 0,
-                "handed_off": 0,
-                "helped": False,
-                "new_in_year": False,
-            },
-        )
+        month, key = month_of(contact["started_at"], WARSAW), contact["person_key"]
+        row = totals[(month, contact["channel"], contact["language"])]
         row["contacts"] += 1
-        row["answered"] += contact["answered"]
+        row["answered"] += contact["answered"] and not contact["handed_off"]
         row["handed_off"] += contact["handed_off"]
-        if contact["helped"] and not row["helped"]:
-            row["helped"], row["language"] = True, contact["language"]
-            first_help.setdefault((month[:4], contact["person_key"]), month)
+        if (month, key) not in reached:
+            reached.add((month, key))
+            row["reached"] += 1
+        if contact["helped"] and (month, key) not in helped_in_month:
+            helped_in_month.add((month, key))
+            row["beneficiaries"] += 1
+            if (month[:4], key) not in helped_in_year:
+                helped_in_year.add((month[:4], key))
+                row["new_beneficiaries"] += 1
         topics.update((month, topic) for topic in contact["topics"])
-    for (_, key), month in first_help.items():
-        people[(month, key)]["new_in_year"] = True
-    return list(people.values()), [
+    names = ("contacts", "answered", "handed_off", "reached", "beneficiaries", "new_beneficiaries")
+    return [
+        {"month": month, "channel": channel, "language": language}
+        | {name: counts[name] for name in names}
+        for (month, channel, language), counts in totals.items()
+    ], [
         {"month": month, "topic_id": topic, "contacts": count}
         for (month, topic), count in topics.items()
     ]
@@ -125,11 +123,11 @@ async def generate(engine: AsyncEngine, rows: int) -> float:
     rng = random.Random(2026)  # noqa: S311 - synthetic data, not secrets
     started = time.perf_counter()
     contacts = _contacts(rows, rng)
-    person_months, topic_months = _roll_ups(contacts)
+    month_totals, topic_months = _roll_ups(contacts)
     async with engine.begin() as connection:
         for table, values in (
             (Contact, contacts),
-            (PersonMonth, person_months),
+            (MonthTotal, month_totals),
             (TopicMonth, topic_months),
         ):
             for first in range(0, len(values), BATCH):

@@ -28,6 +28,14 @@ class ContactNote:
     language: str | None
     answered_topics: tuple[str, ...] = ()
     """Topics whose knowledge answer this event delivered; any makes the person helped."""
+    handed_off: bool = False
+    """A ticket for staff was opened."""
+    staff_helped: bool = False
+    """A staff member's reply reached the person; it makes them helped."""
+
+    @property
+    def helped(self) -> bool:
+        return bool(self.answered_topics) or self.staff_helped
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,10 @@
 
 This runs on every message, so it writes as little as it can. The person's row (loaded for
 the dialogue anyway) remembers their open contact, so no lookup is needed: a later message
-in a contact is one UPDATE; a contact's start is an INSERT and an upsert of the person's
-month; the first help in a contact upserts the month again, and each topic answered for the
-first time in the contact adds one to its month. Everything goes into the message's own
-transaction, so a roll-up can never disagree with the contacts it sums.
+in a contact is one UPDATE; a contact's start is an INSERT and an upsert that adds to its
+month's totals; the first help or hand-off in a contact adds to them again, and each topic
+answered for the first time in the contact adds one to its month. Everything goes into the
+message's own transaction, so a total can never disagree with the contacts it sums.
 
 A contact counts in the month (Europe/Warsaw) it started in, and never runs into a new
 year: retention unlinks past years from people, and a contact spanning the new year would
@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.ports import ContactNote
-from bot.storage.models import Contact, Person, PersonMonth, TopicMonth
+from bot.storage.models import Contact, MonthTotal, Person, TopicMonth
 
 _TIME = Contact.__table__.c.ended_at.type
 
@@ -44,38 +44,42 @@ _EXTEND: Final = (
             else_=func.coalesce(Contact.language, bindparam("note_language")),
         ),
         answered=or_(Contact.answered, bindparam("now_answered")),
+        handed_off=or_(Contact.handed_off, bindparam("now_handed_off")),
         helped=or_(Contact.helped, bindparam("now_helped")),
         topics=bindparam("all_topics", type_=JSON()),
     )
 )
 
 
+_COUNTS: Final = (
+    "contacts",
+    "answered",
+    "handed_off",
+    "reached",
+    "beneficiaries",
+    "new_beneficiaries",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Upserts:
-    """The roll-ups' INSERT … ON CONFLICT DO UPDATE statements in one SQL dialect."""
+    """The roll-ups' INSERT … ON CONFLICT DO UPDATE statements in one SQL dialect: each adds
+    the row's counts to the stored ones."""
 
-    person_month: Any
+    month_total: Any
     topic_month: Any
 
     @classmethod
     def for_dialect(cls, name: str) -> _Upserts:
         module: Any = postgresql if name == "postgresql" else sqlite
-        person = module.insert(PersonMonth)
-        added = person.excluded
+        totals = module.insert(MonthTotal)
         topic = module.insert(TopicMonth)
         return cls(
-            person.on_conflict_do_update(
-                index_elements=[PersonMonth.month, PersonMonth.person_key],
+            totals.on_conflict_do_update(
+                index_elements=[MonthTotal.month, MonthTotal.channel, MonthTotal.language],
                 set_={
-                    "contacts": PersonMonth.contacts + added.contacts,
-                    "answered": PersonMonth.answered + added.answered,
-                    "handed_off": PersonMonth.handed_off + added.handed_off,
-                    "language": case(
-                        (and_(~PersonMonth.helped, added.helped), added.language),
-                        else_=func.coalesce(PersonMonth.language, added.language),
-                    ),
-                    "helped": or_(PersonMonth.helped, added.helped),
-                    "new_in_year": or_(PersonMonth.new_in_year, added.new_in_year),
+                    name: getattr(MonthTotal, name) + getattr(totals.excluded, name)
+                    for name in _COUNTS
                 },
             ),
             topic.on_conflict_do_update(
@@ -112,7 +116,6 @@ async def record_contact(
     connection = await session.connection()
     upserts = _UPSERTS[connection.dialect.name]
     month = month_of(now, zone)
-    answered_now = bool(note.answered_topics)
     open_contact = _open_contact(person, now, gap, month)
     if open_contact is not None:
         contact_id, started_in = open_contact
@@ -127,9 +130,9 @@ async def record_contact(
             "language": note.language,
             "started_at": now,
             "ended_at": now,
-            "answered": answered_now,
-            "handed_off": False,
-            "helped": answered_now,
+            "answered": bool(note.answered_topics),
+            "handed_off": note.handed_off,
+            "helped": note.helped,
             "topics": list(dict.fromkeys(note.answered_topics)),
         },
     )
@@ -138,7 +141,7 @@ async def record_contact(
     person.contact_id = int(new_id)
     person.contact_month = month
     person.contact_ended_at = now
-    person.contact_answered = person.contact_helped = False
+    person.contact_answered = person.contact_handed_off = person.contact_helped = False
     person.contact_topics = []
     await _count(connection, upserts, person, note, month, started=True)
     return person.contact_id
@@ -163,7 +166,6 @@ def _open_contact(
 async def _extend(
     connection: AsyncConnection, contact_id: int, person: Person, note: ContactNote, now: datetime
 ) -> None:
-    answered_now = bool(note.answered_topics)
     topics = list(dict.fromkeys([*(person.contact_topics or []), *note.answered_topics]))
     await connection.execute(
         _EXTEND,
@@ -171,8 +173,9 @@ async def _extend(
             "contact": contact_id,
             "now": now,
             "note_language": note.language,
-            "now_answered": answered_now,
-            "now_helped": answered_now,
+            "now_answered": bool(note.answered_topics),
+            "now_handed_off": note.handed_off,
+            "now_helped": note.helped,
             "all_topics": topics,
         },
     )
@@ -189,29 +192,40 @@ async def _count(
     *,
     started: bool,
 ) -> None:
-    """Add what this message changed to the month's roll-ups (nothing, most of the time)."""
-    newly_answered = bool(note.answered_topics) and not person.contact_answered
-    newly_helped = bool(note.answered_topics) and not person.contact_helped
+    """Add what this message changed to the month's totals (nothing, most of the time).
+
+    ``answered`` counts contacts the bot answered that were not handed off, so a hand-off
+    after an answer moves the contact from one count to the other.
+    """
     year = int(month[:4])
-    if started or newly_answered or newly_helped:
-        first_help_this_year = newly_helped and person.helped_year != year
+    answered = person.contact_answered or bool(note.answered_topics)
+    handed_off = person.contact_handed_off or note.handed_off
+    newly_helped = note.helped and not person.contact_helped
+    changes = {
+        "contacts": int(started),
+        "answered": int(answered and not handed_off)
+        - int(person.contact_answered and not person.contact_handed_off),
+        "handed_off": int(handed_off and not person.contact_handed_off),
+        "reached": int(started and person.reached_month != month),
+        "beneficiaries": int(newly_helped and person.helped_month != month),
+        "new_beneficiaries": int(newly_helped and person.helped_year != year),
+    }
+    if any(changes.values()):
         await connection.execute(
-            upserts.person_month,
+            upserts.month_total,
             {
                 "month": month,
-                "person_key": person.key,
                 "channel": person.channel,
-                "language": note.language,
-                "contacts": int(started),
-                "answered": int(newly_answered),
-                "handed_off": 0,
-                "helped": newly_helped,
-                "new_in_year": first_help_this_year,
+                "language": note.language or "",
+                **changes,
             },
         )
+    if started:
+        person.reached_month = month
     if newly_helped:
-        person.helped_year = year
-    person.contact_answered = person.contact_answered or newly_answered
+        person.helped_month, person.helped_year = month, year
+    person.contact_answered = answered
+    person.contact_handed_off = handed_off
     person.contact_helped = person.contact_helped or newly_helped
     known = set(person.contact_topics or [])
     new_topics = [topic for topic in dict.fromkeys(note.answered_topics) if topic not in known]

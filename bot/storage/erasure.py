@@ -1,6 +1,6 @@
 """Unlinking people from their statistics while every total stays exactly the same.
 
-A person's contacts and monthly roll-ups are re-keyed to random keys: one new key per
+A person's contacts are re-keyed to random keys: one new key per
 calendar year (Europe/Warsaw time), so within a year they still count as one person, and
 across years they can no longer be linked to each other or to anyone. Random keys carry a
 prefix, so a job never re-keys them again.
@@ -9,14 +9,16 @@ prefix, so a job never re-keys them again.
 from __future__ import annotations
 
 import secrets
+from collections import defaultdict
 from datetime import datetime
 from typing import Final
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage.models import Contact, PersonMonth
+from bot.storage.contacts import aware
+from bot.storage.models import Contact
 
 ERASED_PREFIX: Final = "erased:"
 
@@ -32,32 +34,16 @@ def is_unlinked(key: str) -> bool:
 async def unlink_contacts(
     session: AsyncSession, person_key: str, zone: ZoneInfo, before_year: int | None = None
 ) -> int:
-    """Re-key the person's contacts and roll-ups (of years before ``before_year``, if given);
-    returns how many contacts changed."""
-    # Every contact has its month's roll-up row, so these are the years with contacts.
-    year = func.substr(PersonMonth.month, 1, 4)
-    query = select(year).where(PersonMonth.person_key == person_key).distinct()
+    """Re-key the person's contacts (of years before ``before_year``, if given); returns how
+    many changed. The month totals hold no key, so they need nothing."""
+    query = select(Contact.id, Contact.started_at).where(Contact.person_key == person_key)
     if before_year is not None:
-        query = query.where(PersonMonth.month < f"{before_year:04d}-01")
-    changed = 0
-    for text in list(await session.scalars(query)):
-        number = int(text)
-        key = random_key()
-        start = datetime(number, 1, 1, tzinfo=zone)
-        end = datetime(number + 1, 1, 1, tzinfo=zone)
-        contacts = await session.execute(
-            update(Contact)
-            .where(
-                Contact.person_key == person_key,
-                Contact.started_at >= start,
-                Contact.started_at < end,
-            )
-            .values(person_key=key)
-        )
+        query = query.where(Contact.started_at < datetime(before_year, 1, 1, tzinfo=zone))
+    by_year: dict[int, list[int]] = defaultdict(list)
+    for contact_id, started_at in await session.execute(query):
+        by_year[aware(started_at).astimezone(zone).year].append(contact_id)
+    for ids in by_year.values():
         await session.execute(
-            update(PersonMonth)
-            .where(PersonMonth.person_key == person_key, PersonMonth.month.startswith(text))
-            .values(person_key=key)
+            update(Contact).where(Contact.id.in_(ids)).values(person_key=random_key())
         )
-        changed += contacts.rowcount or 0  # type: ignore[attr-defined]
-    return changed
+    return sum(len(ids) for ids in by_year.values())

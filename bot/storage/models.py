@@ -10,8 +10,10 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
+    Text,
     UniqueConstraint,
     false,
 )
@@ -55,10 +57,16 @@ class Person(Base):
     """YYYY-MM (Europe/Warsaw) in which the open contact started: the month it counts in."""
     contact_ended_at: Mapped[datetime | None]
     contact_answered: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    contact_handed_off: Mapped[bool] = mapped_column(Boolean, server_default=false())
     contact_helped: Mapped[bool] = mapped_column(Boolean, server_default=false())
     contact_topics: Mapped[list[str] | None] = mapped_column(JSON)
+    reached_month: Mapped[str | None] = mapped_column(String(7))
+    helped_month: Mapped[str | None] = mapped_column(String(7))
     helped_year: Mapped[int | None] = mapped_column(Integer)
-    """The last year in which this person was helped: their first help in a year is "new"."""
+    """The last month and year in which this person was reached and helped: they count once
+    in each (see month_totals)."""
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+    """The person's open ticket: while it is open, their messages go to staff."""
 
 
 class ConversationStateRow(Base):
@@ -112,29 +120,32 @@ class Contact(Base):
     """Ids of the topics answered, in order; no message text is kept."""
 
 
-class PersonMonth(Base):
-    """A person reached in a month (Europe/Warsaw), with what they got: the reports' roll-up.
+class MonthTotal(Base):
+    """A month's counts (Europe/Warsaw) for one channel and language: the reports' roll-up.
 
-    Written with the contact it summarises, in the same transaction, so that a yearly report
-    reads about one row per person and month instead of every contact. Re-keyed with the
-    contacts on erasure and retention.
+    Added to with each message, in its transaction, from what the person's row remembers
+    (their open contact, the last month they were reached and helped in, the last year they
+    were helped in), so a person counts once a month and once a year without a distinct
+    count over every contact. It holds no pseudonym: erasure and retention leave it alone.
     """
 
-    __tablename__ = "person_months"
+    __tablename__ = "month_totals"
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     """YYYY-MM."""
-    person_key: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
-    channel: Mapped[str] = mapped_column(String(16))
-    language: Mapped[str | None] = mapped_column(String(8))
-    """The language of the first contact that helped them in the month (else the first)."""
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    language: Mapped[str] = mapped_column(String(8), primary_key=True)
+    """Of the first help in the month for beneficiaries, of the first message otherwise;
+    empty when not known yet."""
     contacts: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer)
-    """Contacts in which the bot answered and no ticket was opened."""
+    """Contacts the bot answered in that were not handed off."""
     handed_off: Mapped[int] = mapped_column(Integer)
-    helped: Mapped[bool] = mapped_column(Boolean)
-    new_in_year: Mapped[bool] = mapped_column(Boolean)
-    """This month holds the person's first help in its calendar year."""
+    reached: Mapped[int] = mapped_column(Integer)
+    """People with a contact in the month, helped or not."""
+    beneficiaries: Mapped[int] = mapped_column(Integer)
+    new_beneficiaries: Mapped[int] = mapped_column(Integer)
+    """Beneficiaries helped for the first time in the month's calendar year."""
 
 
 class TopicMonth(Base):
@@ -181,3 +192,72 @@ class ReportDelivery(Base):
     period: Mapped[str] = mapped_column(String(7), unique=True)
     """YYYY-MM."""
     delivered_at: Mapped[datetime]
+
+
+class Ticket(Base):
+    """A case handed to Information Point staff; its number is the id, written ``#N``.
+
+    Holds no platform id but ``address``, the chat the person's answers go to, which is
+    needed while the case is open and cleared when it closes.
+    """
+
+    __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_status_priority", "status", "priority"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_key: Mapped[str] = mapped_column(String(64), index=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    address: Mapped[str | None] = mapped_column(String(255))
+    language: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[bool] = mapped_column(Boolean)
+    """Danger: numbers shown, staff reminded at once and every few minutes."""
+    reason: Mapped[str] = mapped_column(String(16))
+    """asked, unanswered, policy or danger."""
+    topics: Mapped[list[str]] = mapped_column(JSON)
+    """The topics retrieval guessed, best first (for staff; no text)."""
+    status: Mapped[str] = mapped_column(String(8))
+    """open or closed."""
+    assignee: Mapped[str | None] = mapped_column(String(64))
+    """The staff member who took it, as channel:platform id of their staff account."""
+    assignee_name: Mapped[str | None] = mapped_column(String(128))
+    opened_at: Mapped[datetime]
+    taken_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(8))
+    """staff or person."""
+    reminded_at: Mapped[datetime | None]
+    unreachable: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """A relay failed for good (the person blocked the bot, the chat is gone)."""
+
+
+class TicketMessage(Base):
+    """One line of a ticket's conversation: the person's, a staff member's, or the bot's."""
+
+    __tablename__ = "ticket_messages"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime]
+    author: Mapped[str] = mapped_column(String(8))
+    """person, staff or bot."""
+    staff_name: Mapped[str | None] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    delivery: Mapped[str | None] = mapped_column(String(16))
+    """For staff replies: pending, delivered or failed."""
+    failure: Mapped[str | None] = mapped_column(String(255))
+
+
+class TicketCard(Base):
+    """A message about a ticket on a staff board (its card, or a follow-up posted under it):
+    a staff reply to any of them goes to that ticket."""
+
+    __tablename__ = "ticket_cards"
+    __table_args__ = (UniqueConstraint("board", "chat", "message"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    board: Mapped[str] = mapped_column(String(16))
+    chat: Mapped[str] = mapped_column(String(128))
+    message: Mapped[str] = mapped_column(String(128))
+    is_card: Mapped[bool] = mapped_column(Boolean)
+    """The card itself (edited in place), not a follow-up."""

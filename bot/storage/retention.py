@@ -12,7 +12,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.erasure import ERASED_PREFIX, unlink_contacts
-from bot.storage.models import ConversationStateRow, PersonMonth, ProcessedEvent
+from bot.storage.models import Contact, ConversationStateRow, ProcessedEvent
 
 log = logging.getLogger(__name__)
 UNLINK_BATCH: Final = 200
@@ -47,10 +47,10 @@ async def purge(
         )
         keys = list(
             await session.scalars(
-                select(PersonMonth.person_key)
+                select(Contact.person_key)
                 .where(
-                    PersonMonth.month < f"{this_year:04d}-01",
-                    ~PersonMonth.person_key.startswith(ERASED_PREFIX),
+                    Contact.started_at < datetime(this_year, 1, 1, tzinfo=zone),
+                    ~Contact.person_key.startswith(ERASED_PREFIX),
                 )
                 .distinct()
             )

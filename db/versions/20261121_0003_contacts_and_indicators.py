@@ -1,9 +1,9 @@
 """contacts, their monthly roll-ups, assessments, knowledge versions, report deliveries
 
 What the coordinator's reports count: contacts keyed by pseudonym (never a platform id) with
-the topics answered in them; the same, rolled up per person and month and per topic and
-month as they are written, so that a yearly report reads tens of thousands of rows rather
-than every contact; the open contact beside the person; 👍/👎 assessments; each new
+the topics answered in them; monthly totals by channel and language, and per topic, added
+to as contacts are written, so that a yearly report reads a few hundred rows rather than
+every contact; the open contact beside the person; 👍/👎 assessments; each new
 knowledge-base content; and the monthly reports already delivered.
 
 Revision ID: 0003
@@ -60,21 +60,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_knowledge_versions')),
     sa.UniqueConstraint('fingerprint', name=op.f('uq_knowledge_versions_fingerprint'))
     )
-    op.create_table('person_months',
+    op.create_table('month_totals',
     sa.Column('month', sa.String(length=7), nullable=False),
-    sa.Column('person_key', sa.String(length=64), nullable=False),
     sa.Column('channel', sa.String(length=16), nullable=False),
-    sa.Column('language', sa.String(length=8), nullable=True),
+    sa.Column('language', sa.String(length=8), nullable=False),
     sa.Column('contacts', sa.Integer(), nullable=False),
     sa.Column('answered', sa.Integer(), nullable=False),
     sa.Column('handed_off', sa.Integer(), nullable=False),
-    sa.Column('helped', sa.Boolean(), nullable=False),
-    sa.Column('new_in_year', sa.Boolean(), nullable=False),
-    sa.PrimaryKeyConstraint('month', 'person_key', name=op.f('pk_person_months'))
+    sa.Column('reached', sa.Integer(), nullable=False),
+    sa.Column('beneficiaries', sa.Integer(), nullable=False),
+    sa.Column('new_beneficiaries', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('month', 'channel', 'language', name=op.f('pk_month_totals'))
     )
-    with op.batch_alter_table('person_months', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_person_months_person_key'), ['person_key'], unique=False)
-
     op.create_table('report_deliveries',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('period', sa.String(length=7), nullable=False),
@@ -95,6 +92,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('contact_answered', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('contact_helped', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('contact_topics', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('reached_month', sa.String(length=7), nullable=True))
+        batch_op.add_column(sa.Column('helped_month', sa.String(length=7), nullable=True))
         batch_op.add_column(sa.Column('helped_year', sa.Integer(), nullable=True))
 
 
@@ -102,6 +101,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('people', schema=None) as batch_op:
         batch_op.drop_column('helped_year')
+        batch_op.drop_column('helped_month')
+        batch_op.drop_column('reached_month')
         batch_op.drop_column('contact_topics')
         batch_op.drop_column('contact_helped')
         batch_op.drop_column('contact_answered')
@@ -111,10 +112,7 @@ def downgrade() -> None:
 
     op.drop_table('topic_months')
     op.drop_table('report_deliveries')
-    with op.batch_alter_table('person_months', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_person_months_person_key'))
-
-    op.drop_table('person_months')
+    op.drop_table('month_totals')
     op.drop_table('knowledge_versions')
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contacts_started_at'))
