@@ -21,11 +21,17 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.console import ConsoleChat
+from bot.core.boards import PersonRouter, StaffBoards
 from bot.core.dialogue import DialogueEngine
+from bot.core.handoff import HandOff
+from bot.core.handoff_screens import HandoffScreens
 from bot.core.i18n import Translator
 from bot.core.language import normalise_hint
 from bot.core.messages import Channel
+from bot.core.office_hours import OfficeHours, parse_weekly_hours
 from bot.core.ports import ReportFile
+from bot.core.staff import ReminderPolicy, StaffDesk
+from bot.core.staff_screens import StaffScreens
 from bot.knowledge.check import entries_per_language
 from bot.knowledge.service import LiveKnowledge, LoadedKnowledge
 from bot.reports.desk import SqlReportDesk
@@ -36,6 +42,7 @@ from bot.storage import database
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.indicators import record_knowledge_version
 from bot.storage.pseudonym import HmacPseudonymiser, load_or_create_key
+from bot.storage.tickets import SqlTicketStore
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +55,12 @@ class Core:
     database: AsyncEngine
     knowledge: LiveKnowledge
     reports: SqlReportDesk
+    tickets: SqlTicketStore
+    staff: StaffDesk
+    boards: StaffBoards
+    """The staff boards adapters add themselves to (Telegram group, Matrix room)."""
+    people: PersonRouter
+    """How staff answers reach people, by channel; adapters add themselves."""
 
 
 async def build_core(settings: Settings) -> Core:
@@ -81,17 +94,38 @@ async def build_core(settings: Settings) -> Core:
             Channel.TELEGRAM: {str(user_id) for user_id in settings.telegram.coordinator_ids}
         },
     )
+    translator = Translator.load(locale_dir)
+    gap = timedelta(minutes=settings.contact_gap_minutes)
+    office = OfficeHours(zone, parse_weekly_hours(settings.office_hours))
+    person_screens = HandoffScreens(translator, zone)
+    tickets = SqlTicketStore(db, gap, zone)
+    boards = StaffBoards(tickets)
+    people = PersonRouter()
+    staff = StaffDesk(
+        store=tickets,
+        outbox=people,
+        events=boards,
+        person_screens=person_screens,
+        screens=StaffScreens(translator, settings.staff_language, zone),
+        office=office,
+        reminders=ReminderPolicy(
+            waiting=60 * settings.reminder_minutes,
+            urgent_every=60 * settings.priority_reminder_minutes,
+        ),
+    )
     engine = DialogueEngine(
-        store=SqlConversationStore(db, timedelta(minutes=settings.contact_gap_minutes), zone),
+        store=SqlConversationStore(db, gap, zone),
         knowledge=knowledge,
         languages=knowledge,
-        translator=Translator.load(locale_dir),
+        translator=translator,
         pseudonymise=HmacPseudonymiser(key),
         default_language=settings.default_language,
+        handoff=HandOff(person_screens, knowledge, office, settings.staff_answer_minutes),
         retention_days=settings.retention_days,
         reports=reports,
+        ticket_events=boards,
     )
-    return Core(engine, db, knowledge, reports)
+    return Core(engine, db, knowledge, reports, tickets, staff, boards, people)
 
 
 async def _start_jobs(

@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.core.office_hours import parse_weekly_hours
+
 ENV_PREFIX = "INFOPOINT_"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
 
@@ -40,11 +42,14 @@ class TelegramSettings(BaseModel):
     webhook_path: str = "telegram"
     webhook_secret: SecretStr | None = None
     staff_chat_id: int | None = None
+    """The Telegram group where staff see ticket cards and answer; its members are staff."""
+    staff_ids: Annotated[list[int], NoDecode] = []
+    """Telegram user ids of staff outside the group's member list (comma-separated)."""
     coordinator_ids: Annotated[list[int], NoDecode] = []
     """Telegram user ids of the programme coordinators (comma-separated): /report and the
     monthly report."""
 
-    @field_validator("coordinator_ids", mode="before")
+    @field_validator("coordinator_ids", "staff_ids", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
@@ -100,6 +105,23 @@ class Settings(BaseSettings):
     """Messages closer together than this are one contact (see "How we count")."""
     retention_days: int = Field(default=90, ge=1)
     """Message texts older than this are deleted by the daily retention job."""
+    office_hours: str = "mon-fri 09:00-17:00"
+    """When staff answer tickets, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00" (local time);
+    Polish public holidays are always off. Set it to the Point's real hours."""
+    staff_answer_minutes: int = Field(default=30, ge=1)
+    """What a person is told to expect in office hours: "usually within N minutes"."""
+    staff_language: Literal["pl", "en", "uk", "ru"] = "pl"
+    """The language of ticket cards and staff commands' answers."""
+    reminder_minutes: int = Field(default=15, ge=1)
+    """Untaken tickets are brought up again after this long, in office hours."""
+    priority_reminder_minutes: int = Field(default=5, ge=1)
+    """Untaken priority (danger) tickets are brought up this often, at any hour."""
+
+    @field_validator("office_hours")
+    @classmethod
+    def _readable_hours(cls, value: str) -> str:
+        parse_weekly_hours(value)
+        return value
 
     @field_validator("timezone")
     @classmethod

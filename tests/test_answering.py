@@ -44,8 +44,8 @@ async def real_core(tmp_path: Path) -> AsyncIterator[Core]:
     await core.database.dispose()
 
 
-async def person(core: Core, language: str) -> Chat:
-    chat = Chat(core, user_id=f"person-{language}")
+async def person(core: Core, language: str, who: str = "") -> Chat:
+    chat = Chat(core, user_id=f"person-{language}{who}")
     await chat.say("/start")
     await chat.press(f"lang:{language}")
     return chat
@@ -117,8 +117,8 @@ async def test_a_vague_question_gets_did_you_mean_and_one_tap_answers_it(
 async def test_out_of_scope_and_nonsense_are_never_answered_with_a_topic(
     real_core: Core, language: str, texts: list[str]
 ) -> None:
-    chat = await person(real_core, language)
     for text in texts:
+        chat = await person(real_core, language, who=text)  # a new person: no streak
         await chat.say(text)
         assert [reply.text for reply in chat.last] == [NOT_SURE[language]], text
         assert chat.option_ids() == ["menu"]

@@ -38,6 +38,7 @@ EN_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Documents and registration",
             "  2) Safety and rights",
+            "  3) Talk to a person",
         ],
     ),
     (
@@ -63,8 +64,9 @@ EN_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) 👍",
             "  2) 👎",
-            "  3) Back to: Safety and rights",
-            "  4) Main menu",
+            "  3) Talk to a person",
+            "  4) Back to: Safety and rights",
+            "  5) Main menu",
         ],
     ),
     (
@@ -85,6 +87,7 @@ EN_CONVERSATION: list[tuple[str, list[str]]] = [
             "• Where we are in the conversation (for example, the options I showed you last), so that I understand your next message.",
             "• The ids of messages I have already handled, so that I never answer one twice.",
             "• If you write a question before choosing a language, its text, only until I have answered it.",
+            "• If you ask for a person: what you write to the staff and the address of this chat, so that their answers reach you. This is deleted 90 days after your request is closed.",
             "• For the city's statistics: when you wrote, in which language and messenger, which topics I answered and your 👍/👎 ratings – never what you wrote.",
             "",
             "Conversation details are deleted after 90 days without contact. Statistics from earlier years are kept only under a random code that nobody can link to you.",
@@ -119,6 +122,7 @@ EN_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Dokumenty i meldunek",
             "  2) Bezpieczeństwo i prawa",
+            "  3) Porozmawiaj z człowiekiem",
         ],
     ),
 ]
@@ -142,8 +146,9 @@ PL_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) 👍",
             "  2) 👎",
-            "  3) Wróć do: Dokumenty i meldunek",
-            "  4) Menu główne",
+            "  3) Porozmawiaj z człowiekiem",
+            "  4) Wróć do: Dokumenty i meldunek",
+            "  5) Menu główne",
         ],
     ),
     (
@@ -155,6 +160,7 @@ PL_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Dokumenty i meldunek",
             "  2) Bezpieczeństwo i prawa",
+            "  3) Porozmawiaj z człowiekiem",
         ],
     ),
     (
@@ -164,6 +170,7 @@ PL_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Dokumenty i meldunek",
             "  2) Bezpieczeństwo i prawa",
+            "  3) Porozmawiaj z człowiekiem",
         ],
     ),
     (
@@ -217,8 +224,9 @@ UK_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) 👍",
             "  2) 👎",
-            "  3) Назад до: Документи та реєстрація",
-            "  4) Головне меню",
+            "  3) Поговорити з людиною",
+            "  4) Назад до: Документи та реєстрація",
+            "  5) Головне меню",
         ],
     ),
     (
@@ -230,6 +238,7 @@ UK_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Документи та реєстрація",
             "  2) Безпека та права",
+            "  3) Поговорити з людиною",
         ],
     ),
     (
@@ -247,6 +256,7 @@ UK_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Документи та реєстрація",
             "  2) Безпека та права",
+            "  3) Поговорити з людиною",
         ],
     ),
 ]
@@ -278,6 +288,7 @@ RU_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) Документы и регистрация",
             "  2) Безопасность и права",
+            "  3) Поговорить с человеком",
         ],
     ),
     (
@@ -293,8 +304,9 @@ RU_CONVERSATION: list[tuple[str, list[str]]] = [
             "",
             "  1) 👍",
             "  2) 👎",
-            "  3) Назад: Документы и регистрация",
-            "  4) Главное меню",
+            "  3) Поговорить с человеком",
+            "  4) Назад: Документы и регистрация",
+            "  5) Главное меню",
         ],
     ),
     (
@@ -309,8 +321,11 @@ RU_CONVERSATION: list[tuple[str, list[str]]] = [
             "Я отвечаю на вопросы иностранцев о жизни в Кракове: легальное пребывание, документы, работа, здоровье, школы, социальная помощь и многое другое. Просто напишите свой вопрос или воспользуйтесь командами:",
             "",
             "/menu – темы",
+            "/human – поговорить с сотрудником Информационного пункта",
+            "/cancel – закрыть обращение к сотрудникам",
             "/language – сменить язык",
             "/privacy – что я о вас храню",
+            "/forget – удалить ваши данные",
             "/help – эта справка",
             "",
             "  1) Главное меню",

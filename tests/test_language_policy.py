@@ -45,7 +45,7 @@ async def test_an_inferred_language_follows_a_clearly_different_message(chat: Ch
     await chat.say("Jak dostać PESEL?")
     assert set(languages(chat)) == {"pl"}
 
-    transcript = await chat.say("How do I get a PESEL number?")
+    transcript = await chat.say("How can I get a PESEL number in Krakow?")
 
     assert transcript.startswith(
         "You wrote in English, so I will answer in it from now on. "
@@ -67,7 +67,7 @@ async def test_an_explicit_choice_always_wins(chat: Chat) -> None:
     await chat.say("/start")
     await chat.press("lang:pl")
 
-    transcript = await chat.say("How do I get a PESEL number?")
+    transcript = await chat.say("How can I get a PESEL number in Krakow?")
 
     assert "You wrote in" not in transcript
     assert set(languages(chat)) == {"pl"}

@@ -72,6 +72,7 @@ async def test_start_language_and_menu_as_a_person_sees_them(
     assert buttons(menu) == [
         [("Документи та реєстрація", "cat:docs")],
         [("Безпека та права", "cat:safety")],
+        [("Поговорити з людиною", "human")],
     ]
 
     await api.send_text(OLENA, "де зробити песель")
@@ -84,6 +85,7 @@ async def test_start_language_and_menu_as_a_person_sees_them(
     assert answer["link_preview_options"] == {"is_disabled": True}
     assert buttons(answer) == [
         [("👍", "rate:up:docs.pesel"), ("👎", "rate:down:docs.pesel")],
+        [("Поговорити з людиною", "human")],
         [("Назад до: Документи та реєстрація", "cat:docs")],
         [("Головне меню", "menu")],
     ]
@@ -100,16 +102,17 @@ async def test_commands_are_registered_in_four_languages(
     assert registered["uk"] == [
         "Почати",
         "Теми",
+        "Поговорити з людиною",
         "Змінити мову",
         "Що я про вас зберігаю",
         "Видалити мої дані",
         "Довідка",
     ]
-    assert registered["pl"][2] == "Zmień język"
-    assert registered["ru"][2] == "Сменить язык"
+    assert registered["pl"][3] == "Zmień język"
+    assert registered["ru"][3] == "Сменить язык"
     assert registered[None] == registered["en"]
     names = [c["command"] for c in api.sent("setMyCommands")[0]["commands"]]
-    assert names == ["start", "menu", "language", "privacy", "forget", "help"]
+    assert names == ["start", "menu", "human", "language", "privacy", "forget", "help"]
 
 
 async def test_user_text_is_escaped_in_html(

@@ -7,23 +7,27 @@ knows which one it is.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
+from bot.core.handoff import EventEffects, HandOff, TicketIntent
 from bot.core.i18n import LANGUAGES, Translator
-from bot.core.knowledge import CATEGORIES, Decision, KnowledgeBase, resolve
+from bot.core.knowledge import CATEGORIES, Decision, Handoff, KnowledgeBase, resolve
 from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
 from bot.core.messages import Attachment, Inbound, Reply
 from bot.core.ports import (
     AssessmentNote,
     ContactNote,
+    Conversation,
     ConversationStore,
     PersonRecord,
     Pseudonymiser,
     ReportDesk,
 )
-from bot.core.screens import Screens
+from bot.core.screens import HUMAN, Screens
 from bot.core.smalltalk import SmallTalk, classify_small_talk
 from bot.core.text import fold_latin
+from bot.core.tickets import Author, NewTicket, TicketEvents, TicketLine, TicketReason
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +44,10 @@ class DialogueEngine:
         translator: Translator,
         pseudonymise: Pseudonymiser,
         default_language: str,
+        handoff: HandOff,
         retention_days: int = 90,
         reports: ReportDesk | None = None,
+        ticket_events: TicketEvents | None = None,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -51,38 +57,108 @@ class DialogueEngine:
         self._locks = KeyedLocks()
         self.screens = Screens(translator, knowledge, retention_days)
         self._reports = reports
+        self.handoff = handoff
+        self._ticket_events = ticket_events
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event in one transaction; a redelivered event yields no replies."""
         key = self._pseudonymise(inbound.channel, inbound.user_id)
-        async with self._locks.hold(key), self._store.begin() as conversation:
-            if not await conversation.claim_event(
-                inbound.channel, inbound.event_id, inbound.received_at
-            ):
+        effects = EventEffects()
+        async with self._locks.hold(key):
+            replies = await self._handle_in_transaction(key, inbound, effects)
+            # Staff boards learn of a ticket only once its change is committed.
+            for number in dict.fromkeys(effects.published):
+                await self._tell_staff(number, effects)
+        return replies
+
+    async def _handle_in_transaction(
+        self, key: str, inbound: Inbound, effects: EventEffects
+    ) -> list[Reply]:
+        now = inbound.received_at
+        async with self._store.begin() as conversation:
+            if not await conversation.claim_event(inbound.channel, inbound.event_id, now):
                 return []
-            person = await conversation.load_person(key, inbound.channel, inbound.received_at)
-            assessments: list[AssessmentNote] = []
+            person = await conversation.load_person(key, inbound.channel, now)
             if _command_of(inbound.text) == "/report":
                 return await self._report(person, inbound)
-            replies = self._respond(person, inbound, assessments)
+            replies = self._respond(person, inbound, effects)
             if person.erased:
-                await conversation.erase_person(key)
+                await conversation.erase_person(key, now)
                 return replies  # nothing new is written about someone who asked to be forgotten
+            replies += await self._apply(conversation, person, inbound, effects)
             options = next((reply.options for reply in reversed(replies) if reply.options), ())
             person.state.last_options = [[option.id, option.label] for option in options]
             answered = tuple(reply.topic_id for reply in replies if reply.topic_id)
             # A topic answered again may be rated again: one vote per answer shown.
             person.state.rated = [topic for topic in person.state.rated if topic not in answered]
-            await conversation.save_person(person, inbound.received_at)
-            await conversation.record_contact(
-                key,
-                inbound.channel,
-                ContactNote(person.language, answered),
-                inbound.received_at,
-            )
-            for assessment in assessments:
-                await conversation.record_assessment(assessment, inbound.received_at)
+            await conversation.save_person(person, now)
+            note = ContactNote(person.language, answered, handed_off=effects.open is not None)
+            await conversation.record_contact(key, inbound.channel, note, now)
+            for assessment in effects.assessments:
+                await conversation.record_assessment(assessment, now)
             return replies
+
+    async def _apply(
+        self,
+        conversation: Conversation,
+        person: PersonRecord,
+        inbound: Inbound,
+        effects: EventEffects,
+    ) -> list[Reply]:
+        """Write what the event does to tickets; returns the replies that need the result."""
+        now, language = inbound.received_at, self._language(person, inbound)
+        screens, replies = self.handoff.screens, []
+        if effects.rate is not None:
+            number, positive = effects.rate
+            if await conversation.rate_ticket(number, person.key):
+                effects.assessments.append(AssessmentNote(positive, "ticket", None))
+                replies.append(self.screens.thanks_for_rating(language))
+            else:
+                replies.append(self.screens.already_rated(language))
+        if person.ticket is not None:
+            number = person.ticket
+            if effects.line is not None:
+                line = TicketLine(now, Author.PERSON, effects.line)
+                await conversation.add_ticket_line(number, line)
+                effects.published.append(number)
+            if effects.raise_priority:
+                await conversation.raise_ticket_priority(number, now)
+            if effects.cancel:
+                await conversation.close_own_ticket(number, now)
+                person.ticket = None
+                effects.published.append(number)
+                replies += [screens.cancelled(language, number), self.screens.main_menu(language)]
+        elif effects.open is not None:
+            intent = effects.open
+            topics = intent.topics or tuple(
+                match.topic_id for match in self._knowledge.search(intent.summary or "")[:3]
+            )
+            ticket = NewTicket(
+                person_key=person.key,
+                channel=inbound.channel,
+                address=inbound.address or inbound.user_id,
+                language=language,
+                priority=intent.priority,
+                reason=intent.reason,
+                topics=topics,
+                first_line=intent.summary,
+            )
+            person.ticket = await conversation.open_ticket(ticket, now)
+            effects.published.append(person.ticket)
+            replies.append(self.handoff.opened(language, person.ticket, now))
+        return replies
+
+    async def _tell_staff(self, number: int, effects: EventEffects) -> None:
+        if self._ticket_events is None:
+            return
+        news = None
+        if effects.line is not None and not effects.cancel:
+            news = TicketLine(datetime.now(UTC), Author.PERSON, effects.line)
+        try:
+            await self._ticket_events.changed(number, news)
+        except Exception:
+            # The ticket is stored; the reminder job shows it to staff if this failed.
+            log.exception("could not update the staff boards for ticket #%d", number)
 
     async def _report(self, person: PersonRecord, inbound: Inbound) -> list[Reply]:
         """/report [YYYY-MM]: the coordinator's report; anyone else is politely refused.
@@ -122,15 +198,15 @@ class DialogueEngine:
         return person.language or normalise_hint(inbound.language_hint) or self._default_language
 
     def _respond(
-        self, person: PersonRecord, inbound: Inbound, assessments: list[AssessmentNote]
+        self, person: PersonRecord, inbound: Inbound, effects: EventEffects
     ) -> list[Reply]:
         text = (inbound.text or "").strip()
         choice = inbound.choice or self._typed_choice(person, text)
         if choice is not None:
-            return self._on_choice(person, inbound, choice, assessments)
+            return self._on_choice(person, inbound, choice, effects)
         if text.startswith("/"):
-            return self._on_command(person, inbound, text)
-        return self._on_text(person, inbound, text)
+            return self._on_command(person, inbound, text, effects)
+        return self._on_text(person, inbound, text, effects)
 
     @staticmethod
     def _typed_choice(person: PersonRecord, text: str) -> str | None:
@@ -151,15 +227,19 @@ class DialogueEngine:
         person: PersonRecord,
         inbound: Inbound,
         choice: str,
-        assessments: list[AssessmentNote],
+        effects: EventEffects,
     ) -> list[Reply]:
         kind, _, value = choice.partition(":")
         if kind == "lang" and value in LANGUAGES:
-            return self._settle_language(person, value)
+            return self._settle_language(person, value, effects)
         language = self._language(person, inbound)
         screens = self.screens
         if kind == "rate":
-            return self._rate(person, language, value, assessments)
+            return self._rate(person, language, value, effects)
+        if kind == HUMAN:
+            return self._ask_for_person(person, language, None, effects)
+        if kind == "handoff" and value in ("yes", "no"):
+            return self.handoff.on_offer(person, language, value == "yes", effects)
         if kind == "forget":
             if value == "yes":
                 person.erased = True
@@ -179,19 +259,25 @@ class DialogueEngine:
         person: PersonRecord,
         language: str,
         value: str,
-        assessments: list[AssessmentNote],
+        effects: EventEffects,
     ) -> list[Reply]:
-        """A 👍/👎 under an answer: counted once per answer shown, for the programme."""
+        """A 👍/👎 under an answer (once per answer shown) or after a ticket (once)."""
         verdict, _, topic_id = value.partition(":")
+        kind, _, number = topic_id.partition(":")
+        if verdict in ("up", "down") and kind == "ticket" and number.isdecimal():
+            effects.rate = (int(number), verdict == "up")
+            return []
         if verdict not in ("up", "down") or self._knowledge.topic(topic_id) is None:
             return [self.screens.stale_option(language), self.screens.main_menu(language)]
         if topic_id in person.state.rated:
             return [self.screens.already_rated(language)]
         person.state.rated = [*person.state.rated[-19:], topic_id]
-        assessments.append(AssessmentNote(verdict == "up", "answer", topic_id))
+        effects.assessments.append(AssessmentNote(verdict == "up", "answer", topic_id))
         return [self.screens.thanks_for_rating(language)]
 
-    def _settle_language(self, person: PersonRecord, language: str) -> list[Reply]:
+    def _settle_language(
+        self, person: PersonRecord, language: str, effects: EventEffects
+    ) -> list[Reply]:
         """Store an explicit choice, then continue where the person was."""
         person.language = language
         person.language_explicit = True
@@ -199,7 +285,7 @@ class DialogueEngine:
         replies += self._first_contact_notice(person, language)
         pending, person.state.pending_text = person.state.pending_text, None
         if pending:
-            replies += self._answer_text(language, pending)
+            replies += self._answer_text(person, language, pending, effects)
         else:
             replies.append(self.screens.main_menu(language))
         return replies
@@ -211,7 +297,7 @@ class DialogueEngine:
         return [self.screens.privacy_notice(language)]
 
     def _on_command(  # noqa: PLR0911 - one return per command reads best
-        self, person: PersonRecord, inbound: Inbound, text: str
+        self, person: PersonRecord, inbound: Inbound, text: str, effects: EventEffects
     ) -> list[Reply]:
         command = _command_of(text) or ""
         language = self._language(person, inbound)
@@ -234,21 +320,62 @@ class DialogueEngine:
                 return [screens.privacy(language)]
             case "/forget":
                 return [screens.forget_confirmation(language)]
+            case "/human":
+                return self._ask_for_person(person, language, None, effects)
+            case "/cancel":
+                return self.handoff.cancel(person, language, effects)
             case _:
                 return [screens.unknown_command(language, command)]
 
-    def _on_text(self, person: PersonRecord, inbound: Inbound, text: str) -> list[Reply]:
+    def _on_text(
+        self, person: PersonRecord, inbound: Inbound, text: str, effects: EventEffects
+    ) -> list[Reply]:
         if not text:
             return [self.screens.empty_text(self._language(person, inbound))]
+        danger = self.handoff.danger_in(text)
+        if person.ticket is not None:
+            # A person handles the case now: the bot only passes messages on.
+            if danger is None:
+                effects.line = text
+                return []
+            language = self._language(person, inbound)
+            return self.handoff.on_danger(person, language, text, danger, effects)
+        replies = self._follow_language(person, inbound, text, urgent=danger is not None)
+        if person.language is None:
+            # Keep the question only until the person picks a language (see /privacy).
+            person.state.pending_text = text
+            return [self.screens.language_picker(None)]
+        return replies + self._on_question(person, person.language, text, effects)
+
+    def _on_question(
+        self, person: PersonRecord, language: str, text: str, effects: EventEffects
+    ) -> list[Reply]:
+        """Text in a settled language, with no ticket open."""
+        danger = self.handoff.danger_in(text)
+        if danger is not None:
+            return [
+                *self.handoff.on_danger(person, language, text, danger, effects),
+                *self._answer_text(person, language, text, effects, only_answer=True),
+            ]
+        if person.state.awaiting_summary is not None:
+            return self.handoff.on_summary(person, language, text, effects)
+        if self.handoff.asks_for_person(text):
+            return self._ask_for_person(person, language, text, effects)
+        return self._answer_text(person, language, text, effects)
+
+    def _follow_language(
+        self, person: PersonRecord, inbound: Inbound, text: str, *, urgent: bool
+    ) -> list[Reply]:
+        """Settle the language from the text; an urgent message never waits for a choice."""
         replies: list[Reply] = []
         guess = self._languages.identify(text)
         if person.language is None:
             sure = guess is not None and guess.confidence >= FIRST_CONTACT_CONFIDENCE
             guessed = guess.language if guess and sure else normalise_hint(inbound.language_hint)
+            if guessed is None and urgent:
+                guessed = guess.language if guess else self._default_language
             if guessed is None:
-                # Keep the question only until the person picks a language (see /privacy).
-                person.state.pending_text = text
-                return [self.screens.language_picker(None)]
+                return replies
             person.language = guessed
             replies.append(self.screens.language_set(guessed))
             replies += self._first_contact_notice(person, guessed)
@@ -262,25 +389,56 @@ class DialogueEngine:
             # language the person chose stays until they choose again.
             previous, person.language = person.language, guess.language
             replies.append(self.screens.language_switched(guess.language, previous))
-        return replies + self._answer_text(person.language, text)
+        return replies
 
-    def _answer_text(self, language: str, text: str) -> list[Reply]:
-        small_talk = classify_small_talk(text)
-        if small_talk is SmallTalk.GREETING:
-            return [self.screens.greeting(language)]
-        if small_talk is SmallTalk.THANKS:
-            return [self.screens.thanks(language)]
-        resolution = resolve(self._knowledge.search(text))
+    def _ask_for_person(
+        self, person: PersonRecord, language: str, text: str | None, effects: EventEffects
+    ) -> list[Reply]:
+        if person.ticket is not None:
+            return [self.handoff.screens.already_open(language, person.ticket)]
+        intent = TicketIntent(TicketReason.ASKED, text)
+        return self.handoff.request(person, language, intent, effects, with_request=True)
+
+    def _answer_text(
+        self,
+        person: PersonRecord,
+        language: str,
+        text: str,
+        effects: EventEffects,
+        *,
+        only_answer: bool = False,
+    ) -> list[Reply]:
+        """A knowledge answer, a choice between close topics, or "not sure" (counted toward
+        offering a person). ``only_answer``: a confident answer or nothing."""
+        small_talk = None if only_answer else classify_small_talk(text)
+        if small_talk is not None:
+            greeting = small_talk is SmallTalk.GREETING
+            return [self.screens.greeting(language) if greeting else self.screens.thanks(language)]
+        matches = self._knowledge.search(text)
+        resolution = resolve(matches)
         topics = [
             topic
             for match in resolution.candidates
             if (topic := self._knowledge.topic(match.topic_id)) is not None
         ]
         if resolution.decision is Decision.ANSWER and topics:
-            return [self.screens.answer(language, topics[0])]
+            person.state.unanswered, person.state.last_question = 0, None
+            replies = [self.screens.answer(language, topics[0])]
+            if topics[0].handoff is Handoff.ALWAYS and not only_answer:
+                intent = TicketIntent(TicketReason.POLICY, text, (topics[0].id,))
+                replies += self.handoff.request(person, language, intent, effects)
+            return replies
+        if only_answer:
+            return []
         if resolution.decision is Decision.CLARIFY and topics:
             return [self.screens.did_you_mean(language, topics)]
-        return [self.screens.not_understood(language)]
+        if not matches:
+            return [self.screens.not_understood(language)]  # not ours: weather, recipes, …
+        # A question in our field the bot is unsure of: at the second, a person is offered.
+        return [
+            self.screens.not_understood(language),
+            *self.handoff.after_unanswered(person, language, text),
+        ]
 
 
 def _command_of(text: str | None) -> str | None:

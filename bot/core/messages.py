@@ -30,6 +30,8 @@ class Inbound:
     """The stable id of a pressed option, e.g. ``lang:uk`` or ``topic:docs.pesel``."""
     language_hint: str | None = None
     """The platform's guess at the person's language (Telegram's language_code)."""
+    address: str | None = None
+    """Where staff answers reach the person (their chat or room); ``user_id`` when None."""
 
 
 @dataclass(frozen=True, slots=True)

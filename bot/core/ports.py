@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.tickets import NewTicket, TicketLine
+
 
 @dataclass(slots=True)
 class ConversationState:
@@ -19,6 +21,12 @@ class ConversationState:
     """[id, label] of the options offered last, so a typed number or label selects one."""
     rated: list[str] = field(default_factory=list)
     """Topics whose last shown answer the person already rated: one vote per answer."""
+    unanswered: int = 0
+    """Questions in a row the bot could not answer; at two it offers a person."""
+    last_question: str | None = None
+    """The last question the bot could not answer, kept only to hand it to staff."""
+    awaiting_summary: str | None = None
+    """The reason of a hand-off waiting for the person to describe their case."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +68,8 @@ class PersonRecord:
     """True when the person chose the language; False when the bot inferred it."""
     erased: bool = False
     """Set when the person confirmed /forget: their record goes, nothing new is written."""
+    ticket: int | None = None
+    """The person's open ticket: while it is open, what they write goes to staff."""
 
 
 class Conversation(Protocol):
@@ -87,8 +97,26 @@ class Conversation(Protocol):
         """Store a 👍/👎 (not linked to the person)."""
         ...
 
-    async def erase_person(self, key: str) -> None:
-        """Delete the person's record and state; unlink their contacts from them for good."""
+    async def erase_person(self, key: str, now: datetime) -> None:
+        """Delete the person's record and state; unlink their contacts and tickets from them
+        for good, and drop what they wrote to staff."""
+        ...
+
+    async def open_ticket(self, ticket: NewTicket, now: datetime) -> int:
+        """Store a new ticket (with the person's description) and return its number."""
+        ...
+
+    async def add_ticket_line(self, number: int, line: TicketLine) -> None: ...
+
+    async def raise_ticket_priority(self, number: int, now: datetime) -> None: ...
+
+    async def close_own_ticket(self, number: int, now: datetime) -> None:
+        """The person closed their ticket (/cancel)."""
+        ...
+
+    async def rate_ticket(self, number: int, key: str) -> bool:
+        """Accept the person's one 👍/👎 for a ticket staff closed; False if not theirs, not
+        closed, or already rated."""
         ...
 
 

@@ -8,6 +8,9 @@ from bot.core.i18n import LANGUAGE_NAMES, LANGUAGES, Localizer, Translator
 from bot.core.knowledge import CATEGORIES, KnowledgeBase, Topic
 from bot.core.messages import Link, Option, Reply
 
+HUMAN = "human"
+"""The option id of "Talk to a person", under every answer and in the menu."""
+
 
 class Screens:
     """Builds localised replies; knows nothing of who the person is or where they write."""
@@ -24,6 +27,9 @@ class Screens:
 
     def menu_option(self, language: str) -> Option:
         return Option("menu", self._t(language)._("Main menu"))
+
+    def human_option(self, language: str) -> Option:
+        return Option(HUMAN, self._t(language)._("Talk to a person"))
 
     def language_picker(self, language: str | None) -> Reply:
         """Asks for the language in all four languages, the person's own first."""
@@ -81,6 +87,9 @@ class Screens:
                 "twice.\n"
                 "• If you write a question before choosing a language, its text, only until "
                 "I have answered it.\n"
+                "• If you ask for a person: what you write to the staff and the address of "
+                "this chat, so that their answers reach you. This is deleted {days} days "
+                "after your request is closed.\n"
                 "• For the city's statistics: when you wrote, in which language and "
                 "messenger, which topics I answered and your 👍/👎 ratings – never what you "
                 "wrote.\n\n"
@@ -148,8 +157,11 @@ class Screens:
                 "documents, work, health, schools, social support and more. Simply write "
                 "your question, or use these commands:\n\n"
                 "/menu – topics\n"
+                "/human – talk to a person from the Information Point\n"
+                "/cancel – close your request to staff\n"
                 "/language – change the language\n"
                 "/privacy – what I store about you\n"
+                "/forget – erase your data\n"
                 "/help – this help"
             ),
             language,
@@ -163,6 +175,7 @@ class Screens:
             Option(f"cat:{category}", t._(CATEGORIES[category]))
             for category in self._knowledge.categories()
         )
+        options += (self.human_option(language),)
         text = f"{greeting}\n\n{prompt}" if greeting else prompt
         return Reply(text, language, options=options)
 
@@ -205,6 +218,7 @@ class Screens:
             options=(
                 Option(f"rate:up:{topic.id}", "👍"),
                 Option(f"rate:down:{topic.id}", "👎"),
+                self.human_option(language),
                 back,
                 self.menu_option(language),
             ),
@@ -284,6 +298,7 @@ class Screens:
         return [
             ("start", t._("Start")),
             ("menu", t._("Topics")),
+            ("human", t._("Talk to a person")),
             ("language", t._("Change the language")),
             ("privacy", t._("What I store about you")),
             ("forget", t._("Erase my data")),

@@ -68,6 +68,8 @@ _NON_LETTERS: Final = re.compile(r"[^\w']+|\d+|_")
 MAX_N: Final = 4
 BORROWED_MIN_LENGTH: Final = 3
 CLEAR_CONFIDENCE: Final = 0.6
+BORROWED_ONLY_FACTOR: Final = 0.5
+"""Confidence kept when a message has only borrowed words."""
 CLEAR_MIN_WORDS: Final = 2
 """A one-word message ("дякую", "ok") never switches an established reply language."""
 
@@ -196,6 +198,10 @@ class NaiveBayesLanguageIdentifier:
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
         best, runner_up = ranked[0], ranked[1]
         confidence = min(1.0, (best[1] - runner_up[1]) / 0.5)
+        if not own:
+            # Only words every language borrows ("PESEL", "karta pobytu"): weak evidence of
+            # the writer's own language, whatever the n-grams say.
+            confidence *= BORROWED_ONLY_FACTOR
         # Keyboard mashing has n-grams of every language; a clear message has known words.
         known = sum(f"<{word}>" in self._known_words[best[0]] for word in own)
         clear = confidence >= CLEAR_CONFIDENCE and len(own) >= CLEAR_MIN_WORDS and known >= 1

@@ -11,19 +11,22 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+import yaml
 from babel.messages.mofile import read_mo
 
 from bot.core.i18n import DOMAIN, LANGUAGES
 from bot.core.knowledge import Match, Resolution, Topic, resolve
 from bot.core.language import LanguageGuess
+from bot.core.signals import Signals
 from bot.knowledge.langid import NaiveBayesLanguageIdentifier, borrowed_terms
 from bot.knowledge.loader import LoadResult, Problem, load_directory
 from bot.knowledge.out_of_scope import OutOfScope, load_out_of_scope
 from bot.knowledge.search import InMemoryKnowledgeBase
+from bot.knowledge.signals import DANGER_FILE, SignalsError, load_signals
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +49,8 @@ class LoadedKnowledge:
     load: LoadResult
     fingerprint: str
     """A hash of the content files: it changes exactly when the content does."""
+    signals: Signals = field(default_factory=Signals)
+    """Danger and ask-for-person phrases (knowledge/_danger.yaml, _ask_for_person.yaml)."""
 
     def ask(self, text: str, default_language: str) -> Answer:
         """Resolve ``text`` as for a new person, searching once."""
@@ -108,6 +113,14 @@ def load_knowledge(directory: Path, locale_dir: Path | None = None) -> LoadedKno
         log.warning("knowledge file skipped: %s", problem)
     out_of_scope = load_out_of_scope(directory)
     borrowed = borrowed_terms(result.topics)
+    try:
+        signals = load_signals(directory)
+    except (SignalsError, yaml.YAMLError, KeyError, TypeError, AttributeError) as error:
+        # Counted as a problem: a reload with a broken phrase list keeps the previous one.
+        problem = Problem(DANGER_FILE, "phrases", str(error))
+        log.warning("knowledge file skipped: %s", problem)
+        result = LoadResult(result.topics, (*result.problems, problem))
+        signals = Signals()
     return LoadedKnowledge(
         InMemoryKnowledgeBase(result.topics, out_of_scope),
         NaiveBayesLanguageIdentifier(
@@ -115,6 +128,7 @@ def load_knowledge(directory: Path, locale_dir: Path | None = None) -> LoadedKno
         ),
         result,
         fingerprint,
+        signals,
     )
 
 
@@ -194,6 +208,11 @@ class LiveKnowledge:
 
     def search(self, text: str) -> list[Match]:
         return self.current.base.search(text)
+
+    # SignalSource
+    @property
+    def signals(self) -> Signals:
+        return self.current.signals
 
     # LanguageIdentifier
     def identify(self, text: str) -> LanguageGuess | None:

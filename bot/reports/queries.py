@@ -68,9 +68,7 @@ async def month_figures(connection: AsyncConnection, months: Sequence[Month]) ->
                 contacts=row["contacts"],
                 answered=row["answered"],
                 handed_off=row["handed_off"],
-                unanswered=row["contacts"]
-                - row["answered"]
-                - row["handed_off"],
+                unanswered=row["contacts"] - row["answered"] - row["handed_off"],
                 by_language=_positive_sorted(by_language[month]),
                 by_channel=_positive_sorted(by_channel[month]),
                 top_topics=topics.get(month, []),

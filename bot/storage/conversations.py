@@ -13,8 +13,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
+from bot.core.tickets import NewTicket, TicketLine
+from bot.storage import tickets
 from bot.storage.contacts import record_contact
-from bot.storage.erasure import unlink_contacts
+from bot.storage.erasure import random_key, unlink_contacts
 from bot.storage.models import (
     Assessment,
     ConversationStateRow,
@@ -73,12 +75,16 @@ class SqlConversation:
             pending_text=_str_or_none(data.get("pending_text")),
             last_options=_option_pairs(data.get("last_options")),
             rated=_strings(data.get("rated")),
+            unanswered=_int(data.get("unanswered")),
+            last_question=_str_or_none(data.get("last_question")),
+            awaiting_summary=_str_or_none(data.get("awaiting_summary")),
         )
         return PersonRecord(
             key=key,
             language=person.language,
             state=state,
             language_explicit=person.language_explicit,
+            ticket=person.ticket_id,
         )
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:
@@ -86,11 +92,16 @@ class SqlConversation:
         row.language = person.language
         row.language_explicit = person.language_explicit
         row.last_seen_at = now
-        state_row.step = person.state.step
+        row.ticket_id = person.ticket
+        state = person.state
+        state_row.step = state.step
         state_row.data = {
-            "pending_text": person.state.pending_text,
-            "last_options": person.state.last_options,
-            "rated": person.state.rated,
+            "pending_text": state.pending_text,
+            "last_options": state.last_options,
+            "rated": state.rated,
+            "unanswered": state.unanswered,
+            "last_question": state.last_question,
+            "awaiting_summary": state.awaiting_summary,
         }
         state_row.updated_at = now
 
@@ -102,7 +113,7 @@ class SqlConversation:
             self._session, person, note, now=now, gap=self._contact_gap, zone=self._zone
         )
 
-    async def erase_person(self, key: str) -> None:
+    async def erase_person(self, key: str, now: datetime) -> None:
         person = await self._session.scalar(select(Person).where(Person.key == key))
         if person is not None:
             await self._session.execute(
@@ -110,6 +121,22 @@ class SqlConversation:
             )
             await self._session.delete(person)
         await unlink_contacts(self._session, key, self._zone)
+        await tickets.erase_tickets(self._session, key, random_key(), now)
+
+    async def open_ticket(self, ticket: NewTicket, now: datetime) -> int:
+        return await tickets.open_ticket(self._session, ticket, now)
+
+    async def add_ticket_line(self, number: int, line: TicketLine) -> None:
+        await tickets.add_line(self._session, number, line)
+
+    async def raise_ticket_priority(self, number: int, now: datetime) -> None:
+        await tickets.raise_priority(self._session, number, now)
+
+    async def close_own_ticket(self, number: int, now: datetime) -> None:
+        await tickets.close_by_person(self._session, number, now)
+
+    async def rate_ticket(self, number: int, key: str) -> bool:
+        return await tickets.rate_ticket(self._session, number, key)
 
     async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
         self._session.add(
@@ -140,6 +167,10 @@ class SqlConversationStore:
 
 def _str_or_none(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def _int(value: object) -> int:
+    return value if isinstance(value, int) else 0
 
 
 def _strings(value: object) -> list[str]:

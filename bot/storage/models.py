@@ -228,6 +228,8 @@ class Ticket(Base):
     reminded_at: Mapped[datetime | None]
     unreachable: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """A relay failed for good (the person blocked the bot, the chat is gone)."""
+    rated: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """The person answered "did we help?" for this ticket (once per closing)."""
 
 
 class TicketMessage(Base):

@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('closed_by', sa.String(length=8), nullable=True),
     sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('unreachable', sa.Boolean(), server_default=sa.false(), nullable=False),
+    sa.Column('rated', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_tickets'))
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:

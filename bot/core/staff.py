@@ -1,0 +1,204 @@
+"""The staff's side of tickets: take, answer through the bot, close, reopen, release, list.
+
+Adapters turn a button or command on a staff board into a ``StaffAction`` after checking the
+sender is staff; this class does the rest, the same for every board.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from bot.core import staff_screens as said
+from bot.core.handoff_screens import HandoffScreens
+from bot.core.messages import Reply
+from bot.core.office_hours import OfficeHours
+from bot.core.staff_screens import StaffScreens
+from bot.core.tickets import (
+    PersonOutbox,
+    StaffMember,
+    TakeOutcome,
+    TicketEvents,
+    TicketStore,
+    TicketView,
+)
+
+log = logging.getLogger(__name__)
+
+
+class StaffCommand(StrEnum):
+    TAKE = "take"
+    RELEASE = "release"
+    CLOSE = "close"
+    REOPEN = "reopen"
+    REPLY = "reply"
+    LIST = "tickets"
+    SHOW = "ticket"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffAction:
+    """One thing a staff member asked for."""
+
+    staff: StaffMember
+    command: StaffCommand
+    number: int | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderPolicy:
+    """When untaken tickets are brought up again, in seconds."""
+
+    waiting: float = 15 * 60
+    """Ordinary tickets: after this long untaken, and again as often, in office hours."""
+    urgent_every: float = 5 * 60
+    """Priority tickets: this often, at any hour."""
+
+
+class StaffDesk:
+    """Carries out staff actions and tells every board what changed."""
+
+    def __init__(
+        self,
+        *,
+        store: TicketStore,
+        outbox: PersonOutbox,
+        events: TicketEvents,
+        person_screens: HandoffScreens,
+        screens: StaffScreens,
+        office: OfficeHours | None,
+        reminders: ReminderPolicy,
+    ) -> None:
+        self._store = store
+        self._outbox = outbox
+        self._events = events
+        self._person = person_screens
+        self.screens = screens
+        self._office = office
+        self._reminders = reminders
+
+    async def act(self, action: StaffAction, now: datetime) -> Reply:  # noqa: PLR0911
+        """Do ``action``; returns the answer for the staff member who asked."""
+        number = action.number
+        if action.command is StaffCommand.LIST:
+            return self.screens.listing(await self._store.open_tickets(), now)
+        if number is None:
+            return self.screens.said(said.USAGE)
+        match action.command:
+            case StaffCommand.SHOW:
+                view = await self._store.view(number)
+                if view is None:
+                    return self.screens.said(said.NOT_FOUND, number=number)
+                return self.screens.detail(view, now)
+            case StaffCommand.TAKE:
+                return await self._take(number, action.staff, now)
+            case StaffCommand.RELEASE:
+                if await self._store.release(number, action.staff) is None:
+                    return self.screens.said(said.NOT_FOUND, number=number)
+                await self._events.changed(number, None)
+                return self.screens.said(said.RELEASED, number=number)
+            case StaffCommand.CLOSE:
+                return await self._close(number, now)
+            case StaffCommand.REOPEN:
+                return await self._reopen(number, now)
+            case StaffCommand.REPLY:
+                return await self._reply(number, action.staff, action.text or "", now)
+        return self.screens.said(said.USAGE)
+
+    async def _take(self, number: int, staff: StaffMember, now: datetime) -> Reply:
+        outcome, view = await self._store.take(number, staff, now)
+        if outcome is TakeOutcome.TAKEN:
+            log.info("ticket #%d taken", number)
+            await self._events.changed(number, None)
+            return self.screens.said(said.TAKEN, number=number)
+        if outcome is TakeOutcome.ALREADY_YOURS:
+            return self.screens.said(said.ALREADY_YOURS, number=number)
+        if outcome is TakeOutcome.TAKEN_BY_OTHER and view is not None and view.assignee:
+            return self.screens.said(said.TAKEN_BY_OTHER, number=number, name=view.assignee.name)
+        if outcome is TakeOutcome.NOT_OPEN:
+            return self.screens.said(said.NOT_OPEN, number=number)
+        return self.screens.said(said.NOT_FOUND, number=number)
+
+    async def _close(self, number: int, now: datetime) -> Reply:
+        view = await self._store.close(number, now)
+        if view is None:
+            exists = await self._store.view(number) is not None
+            return self.screens.said(said.NOT_OPEN if exists else said.NOT_FOUND, number=number)
+        log.info("ticket #%d closed by staff", number)
+        address = await self._store.address(number)
+        if address is not None:
+            failure = await self._outbox.send(
+                address, [self._person.closed_by_staff(address.language, number)]
+            )
+            if failure is not None:
+                log.warning("ticket #%d: could not ask the person for a rating", number)
+        await self._events.changed(number, None)
+        return self.screens.said(said.CLOSED, number=number)
+
+    async def _reopen(self, number: int, now: datetime) -> Reply:
+        result = await self._store.reopen(number, now)
+        if isinstance(result, int):
+            return self.screens.said(said.OTHER_OPEN, other=result)
+        if result is None:
+            exists = await self._store.view(number) is not None
+            message = said.CANNOT_REOPEN if exists else said.NOT_FOUND
+            return self.screens.said(message, number=number)
+        address = await self._store.address(number)
+        if address is not None:
+            await self._outbox.send(address, [self._person.already_open(address.language, number)])
+        await self._events.changed(number, None)
+        return self.screens.said(said.REOPENED, number=number)
+
+    async def _reply(self, number: int, staff: StaffMember, text: str, now: datetime) -> Reply:
+        if not text.strip():
+            return self.screens.said(said.EMPTY_REPLY, number=number)
+        line_id = await self._store.add_staff_reply(number, staff, text.strip(), now)
+        if line_id is None:
+            exists = await self._store.view(number) is not None
+            return self.screens.said(said.NOT_OPEN if exists else said.NOT_FOUND, number=number)
+        failure = await self.deliver(line_id, number, text.strip(), now)
+        await self._events.changed(number, None)
+        if failure is not None:
+            return self.screens.said(said.NOT_DELIVERED, number=number, reason=failure)
+        return self.screens.said(said.SENT, number=number)
+
+    async def deliver(self, line_id: int, number: int, text: str, now: datetime) -> str | None:
+        """Send a stored staff reply to the person and record the outcome; the failure, if any.
+
+        A reply is stored before it is sent, so one interrupted by a crash is sent at the
+        next start (``retry_pending``) rather than lost.
+        """
+        address = await self._store.address(number)
+        failure: str | None
+        if address is None:
+            failure, permanent = "the person's chat is no longer known", True
+        else:
+            reply = self._person.staff_reply(address.language, text)
+            outcome = await self._outbox.send(address, [reply])
+            failure = outcome.reason if outcome else None
+            permanent = outcome.permanent if outcome else False
+        if failure is not None:
+            log.warning("ticket #%d: a staff reply was not delivered", number)
+        await self._store.settle_delivery(line_id, failure, permanent, now)
+        return failure
+
+    async def retry_pending(self, now: datetime) -> int:
+        """Deliver replies stored but never sent (the bot stopped in between)."""
+        pending = await self._store.pending_replies()
+        for line_id, number, text in pending:
+            await self.deliver(line_id, number, text, now)
+            await self._events.changed(number, None)
+        return len(pending)
+
+    async def remind(self, now: datetime) -> list[TicketView]:
+        """Bring up untaken tickets: priority ones at any hour, others in office hours."""
+        office_open = self._office is None or self._office.is_open(now)
+        due = await self._store.due_reminders(
+            now, self._reminders.waiting, self._reminders.urgent_every, office_open
+        )
+        if due:
+            await self._events.remind(due)
+        return due

@@ -1,0 +1,199 @@
+"""Tickets: cases handed from the bot to Information Point staff, as the core sees them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from bot.core.messages import Reply
+
+
+class TicketReason(StrEnum):
+    """Why a ticket was opened."""
+
+    ASKED = "asked"
+    """The person asked for a person (button, /human, or in words)."""
+    UNANSWERED = "unanswered"
+    """The bot could not answer twice in a row and the person accepted the offer."""
+    POLICY = "policy"
+    """The topic is one a person must handle (its hand-off policy is ``always``)."""
+    DANGER = "danger"
+
+
+class Author(StrEnum):
+    PERSON = "person"
+    STAFF = "staff"
+    BOT = "bot"
+
+
+class Delivery(StrEnum):
+    """What became of a staff reply on its way to the person."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class TakeOutcome(StrEnum):
+    TAKEN = "taken"
+    ALREADY_YOURS = "already_yours"
+    TAKEN_BY_OTHER = "taken_by_other"
+    NOT_OPEN = "not_open"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class StaffMember:
+    """Someone acting on a staff board: ``id`` is channel:platform id, ``name`` for cards."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLine:
+    """One message of a ticket's conversation."""
+
+    at: datetime
+    author: Author
+    text: str
+    staff_name: str | None = None
+    delivery: Delivery | None = None
+    failure: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class NewTicket:
+    """What the dialogue knows when it opens a ticket."""
+
+    person_key: str
+    channel: str
+    address: str
+    """Where the person's answers go (their chat); never shown on a card."""
+    language: str
+    priority: bool
+    reason: TicketReason
+    topics: tuple[str, ...]
+    first_line: str | None
+    """The person's own description of their case."""
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    """A ticket as staff see it (no platform id, no username)."""
+
+    number: int
+    channel: str
+    language: str
+    priority: bool
+    reason: TicketReason
+    topics: tuple[str, ...]
+    open: bool
+    opened_at: datetime
+    assignee: StaffMember | None
+    closed_by: str | None
+    unreachable: bool
+    lines: tuple[TicketLine, ...] = ()
+    earlier: tuple[int, ...] = ()
+    """The same person's other tickets, newest first."""
+
+
+@dataclass(frozen=True, slots=True)
+class PersonAddress:
+    """Where to reach the person of a ticket, and in which language."""
+
+    channel: str
+    address: str
+    language: str
+
+
+class TicketStore(Protocol):
+    """The staff side's reads and writes; each call is its own transaction."""
+
+    async def view(self, number: int) -> TicketView | None: ...
+
+    async def open_tickets(self) -> list[TicketView]:
+        """Open tickets, priority first, then oldest first."""
+        ...
+
+    async def take(
+        self, number: int, staff: StaffMember, now: datetime
+    ) -> tuple[TakeOutcome, TicketView | None]:
+        """Assign the ticket to ``staff`` unless someone has it: one atomic update."""
+        ...
+
+    async def release(self, number: int, staff: StaffMember) -> TicketView | None: ...
+
+    async def close(self, number: int, now: datetime) -> TicketView | None:
+        """Close an open ticket (None when it is not open); the person's messages go back to
+        the bot."""
+        ...
+
+    async def reopen(self, number: int, now: datetime) -> TicketView | int | None:
+        """Reopen a closed ticket; the number of another open ticket of the same person
+        when there is one (then nothing changes); None when there is no such closed ticket."""
+        ...
+
+    async def add_staff_reply(
+        self, number: int, staff: StaffMember, text: str, now: datetime
+    ) -> int | None:
+        """Store a reply as pending and return its id (None when the ticket is not open);
+        takes the ticket for ``staff`` when nobody has it."""
+        ...
+
+    async def settle_delivery(
+        self, line_id: int, failure: str | None, unreachable: bool, now: datetime
+    ) -> None:
+        """Mark a reply delivered (and its person helped), or failed with the reason."""
+        ...
+
+    async def pending_replies(self) -> list[tuple[int, int, str]]:
+        """Replies stored but never settled (a crash in between): (line id, ticket, text)."""
+        ...
+
+    async def address(self, number: int) -> PersonAddress | None: ...
+
+    async def due_reminders(
+        self, now: datetime, waiting: float, urgent_every: float, office_open: bool
+    ) -> list[TicketView]:
+        """Untaken open tickets to remind staff of now (seconds); marks them reminded."""
+        ...
+
+
+class TicketBoard(Protocol):
+    """Where staff see tickets: a Telegram group, a Matrix room."""
+
+    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+        """Show the card (post it, or update it in place) and post ``news`` under it."""
+        ...
+
+    async def remind(self, tickets: list[TicketView]) -> None: ...
+
+
+class PersonOutbox(Protocol):
+    """Sends replies to a person outside a reply to their own event (staff answers)."""
+
+    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+        """None when delivered."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryFailure:
+    """Why a message did not reach the person, in staff's words from the platform."""
+
+    reason: str
+    permanent: bool
+    """The person blocked the bot or the chat is gone: retrying will not help."""
+
+
+class TicketEvents(Protocol):
+    """Told after a transaction that changed a ticket commits, to update the staff boards."""
+
+    async def changed(self, number: int, news: TicketLine | None) -> None: ...
+
+    async def remind(self, tickets: list[TicketView]) -> None:
+        """Tell staff these tickets are still waiting for someone to take them."""
+        ...

@@ -1,0 +1,382 @@
+"""Tickets in the database: the person's side (inside their message's transaction) and the
+staff side (SqlTicketStore, a transaction per call)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core.ports import ContactNote
+from bot.core.tickets import (
+    Author,
+    Delivery,
+    NewTicket,
+    PersonAddress,
+    StaffMember,
+    TakeOutcome,
+    TicketLine,
+    TicketReason,
+    TicketView,
+)
+from bot.storage.contacts import aware, record_contact
+from bot.storage.models import Person, Ticket, TicketCard, TicketMessage
+
+OPEN: Final = "open"
+CLOSED: Final = "closed"
+FAILURE_LIMIT: Final = 255
+
+
+# --- the person's side: called inside the transaction of the person's own message --------
+
+
+async def open_ticket(session: AsyncSession, new: NewTicket, now: datetime) -> int:
+    ticket = Ticket(
+        person_key=new.person_key,
+        channel=new.channel,
+        address=new.address,
+        language=new.language,
+        priority=new.priority,
+        reason=new.reason.value,
+        topics=list(new.topics),
+        status=OPEN,
+        opened_at=now,
+        # A priority ticket's card is itself the first alarm: reminders follow from here.
+        reminded_at=now if new.priority else None,
+    )
+    session.add(ticket)
+    await session.flush()
+    if new.first_line:
+        session.add(_message_row(ticket.id, TicketLine(now, Author.PERSON, new.first_line)))
+    return ticket.id
+
+
+async def add_line(session: AsyncSession, number: int, line: TicketLine) -> None:
+    session.add(_message_row(number, line))
+
+
+async def raise_priority(session: AsyncSession, number: int, now: datetime) -> None:
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id == number, ~Ticket.priority)
+        .values(priority=True, reason=TicketReason.DANGER.value, reminded_at=now)
+    )
+
+
+async def close_by_person(session: AsyncSession, number: int, now: datetime) -> None:
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id == number, Ticket.status == OPEN)
+        .values(status=CLOSED, closed_at=now, closed_by="person")
+    )
+
+
+async def rate_ticket(session: AsyncSession, number: int, person_key: str) -> bool:
+    """Accept one 👍/👎 for the person's own ticket, once staff closed it."""
+    result = await session.execute(
+        update(Ticket)
+        .where(
+            Ticket.id == number,
+            Ticket.person_key == person_key,
+            Ticket.status == CLOSED,
+            ~Ticket.rated,
+        )
+        .values(rated=True)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def erase_tickets(
+    session: AsyncSession, person_key: str, new_key: str, now: datetime
+) -> None:
+    """/forget: close the person's tickets and drop what they wrote and where they were;
+    the tickets themselves stay (unlinked), so the counts of cases do not change."""
+    numbers = list(await session.scalars(select(Ticket.id).where(Ticket.person_key == person_key)))
+    if not numbers:
+        return
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id.in_(numbers), Ticket.status == OPEN)
+        .values(status=CLOSED, closed_at=now, closed_by="person")
+    )
+    await session.execute(
+        update(Ticket)
+        .where(Ticket.id.in_(numbers))
+        .values(person_key=new_key, address=None, topics=[])
+    )
+    await session.execute(delete(TicketMessage).where(TicketMessage.ticket_id.in_(numbers)))
+
+
+def _message_row(number: int, line: TicketLine) -> TicketMessage:
+    return TicketMessage(
+        ticket_id=number,
+        at=line.at,
+        author=line.author.value,
+        staff_name=line.staff_name,
+        text=line.text,
+        delivery=line.delivery.value if line.delivery else None,
+        failure=line.failure,
+    )
+
+
+# --- the staff side ----------------------------------------------------------------------
+
+
+class SqlTicketStore:
+    """The TicketStore port on SQLAlchemy."""
+
+    def __init__(self, engine: AsyncEngine, contact_gap: timedelta, zone: ZoneInfo) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._contact_gap = contact_gap
+        self._zone = zone
+
+    async def view(self, number: int) -> TicketView | None:
+        async with self._sessions() as session:
+            ticket = await session.get(Ticket, number)
+            return None if ticket is None else await _view(session, ticket, history=True)
+
+    async def open_tickets(self) -> list[TicketView]:
+        async with self._sessions() as session:
+            tickets = await session.scalars(
+                select(Ticket)
+                .where(Ticket.status == OPEN)
+                .order_by(Ticket.priority.desc(), Ticket.opened_at, Ticket.id)
+            )
+            return [await _view(session, ticket, history=False) for ticket in tickets]
+
+    async def take(
+        self, number: int, staff: StaffMember, now: datetime
+    ) -> tuple[TakeOutcome, TicketView | None]:
+        async with self._sessions() as session, session.begin():
+            # One conditional UPDATE: of two staff pressing Take at once, exactly one matches.
+            taken = await session.execute(
+                update(Ticket)
+                .where(Ticket.id == number, Ticket.status == OPEN, Ticket.assignee.is_(None))
+                .values(assignee=staff.id, assignee_name=staff.name, taken_at=now)
+            )
+            ticket = await session.get(Ticket, number, populate_existing=True)
+            if ticket is None:
+                return TakeOutcome.NOT_FOUND, None
+            view = await _view(session, ticket, history=False)
+            if taken.rowcount:  # type: ignore[attr-defined]
+                return TakeOutcome.TAKEN, view
+            if ticket.status != OPEN:
+                return TakeOutcome.NOT_OPEN, view
+            if ticket.assignee == staff.id:
+                return TakeOutcome.ALREADY_YOURS, view
+            return TakeOutcome.TAKEN_BY_OTHER, view
+
+    async def release(self, number: int, staff: StaffMember) -> TicketView | None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(Ticket)
+                .where(Ticket.id == number, Ticket.status == OPEN)
+                .values(assignee=None, assignee_name=None, taken_at=None, reminded_at=None)
+            )
+            ticket = await session.get(Ticket, number, populate_existing=True)
+            return None if ticket is None else await _view(session, ticket, history=False)
+
+    async def close(self, number: int, now: datetime) -> TicketView | None:
+        async with self._sessions() as session, session.begin():
+            closed = await session.execute(
+                update(Ticket)
+                .where(Ticket.id == number, Ticket.status == OPEN)
+                .values(status=CLOSED, closed_at=now, closed_by="staff")
+            )
+            if not closed.rowcount:  # type: ignore[attr-defined]
+                return None
+            ticket = await session.get(Ticket, number, populate_existing=True)
+            if ticket is None:
+                return None
+            await session.execute(
+                update(Person)
+                .where(Person.key == ticket.person_key, Person.ticket_id == number)
+                .values(ticket_id=None)
+            )
+            return await _view(session, ticket, history=False)
+
+    async def reopen(self, number: int, now: datetime) -> TicketView | int | None:
+        async with self._sessions() as session, session.begin():
+            ticket = await session.get(Ticket, number)
+            if ticket is None or ticket.status != CLOSED or ticket.address is None:
+                return None
+            person = await session.scalar(select(Person).where(Person.key == ticket.person_key))
+            if person is None:
+                return None  # the person asked to be forgotten meanwhile
+            if person.ticket_id is not None and person.ticket_id != number:
+                return person.ticket_id
+            ticket.status, ticket.closed_at, ticket.closed_by = OPEN, None, None
+            ticket.rated = False
+            person.ticket_id = number
+            await session.flush()
+            return await _view(session, ticket, history=False)
+
+    async def add_staff_reply(
+        self, number: int, staff: StaffMember, text: str, now: datetime
+    ) -> int | None:
+        async with self._sessions() as session, session.begin():
+            ticket = await session.get(Ticket, number)
+            if ticket is None or ticket.status != OPEN:
+                return None
+            if ticket.assignee is None:
+                ticket.assignee, ticket.assignee_name, ticket.taken_at = staff.id, staff.name, now
+            row = _message_row(
+                number,
+                TicketLine(now, Author.STAFF, text, staff.name, Delivery.PENDING),
+            )
+            session.add(row)
+            await session.flush()
+            return row.id
+
+    async def settle_delivery(
+        self, line_id: int, failure: str | None, unreachable: bool, now: datetime
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            line = await session.get(TicketMessage, line_id)
+            if line is None:
+                return
+            line.delivery = (Delivery.FAILED if failure else Delivery.DELIVERED).value
+            line.failure = failure[:FAILURE_LIMIT] if failure else None
+            ticket = await session.get(Ticket, line.ticket_id)
+            if ticket is None:
+                return
+            if unreachable:
+                ticket.unreachable = True
+            if failure is None:
+                ticket.unreachable = False
+                await self._count_help(session, ticket, now)
+
+    async def _count_help(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+        """A staff reply that reached the person makes them a beneficiary (README)."""
+        person = await session.scalar(select(Person).where(Person.key == ticket.person_key))
+        if person is None:
+            return
+        note = ContactNote(ticket.language, handed_off=True, staff_helped=True)
+        await record_contact(session, person, note, now=now, gap=self._contact_gap, zone=self._zone)
+
+    async def pending_replies(self) -> list[tuple[int, int, str]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(TicketMessage.id, TicketMessage.ticket_id, TicketMessage.text)
+                .where(TicketMessage.delivery == Delivery.PENDING.value)
+                .order_by(TicketMessage.id)
+            )
+            return [(line_id, number, text) for line_id, number, text in rows]
+
+    async def address(self, number: int) -> PersonAddress | None:
+        async with self._sessions() as session:
+            ticket = await session.get(Ticket, number)
+            if ticket is None or ticket.address is None:
+                return None
+            return PersonAddress(ticket.channel, ticket.address, ticket.language)
+
+    async def due_reminders(
+        self, now: datetime, waiting: float, urgent_every: float, office_open: bool
+    ) -> list[TicketView]:
+        urgent_due = and_(
+            Ticket.priority,
+            or_(
+                Ticket.reminded_at.is_(None),
+                Ticket.reminded_at <= now - timedelta(seconds=urgent_every),
+            ),
+        )
+        normal_due = and_(
+            ~Ticket.priority,
+            Ticket.opened_at <= now - timedelta(seconds=waiting),
+            or_(
+                Ticket.reminded_at.is_(None),
+                Ticket.reminded_at <= now - timedelta(seconds=waiting),
+            ),
+        )
+        async with self._sessions() as session, session.begin():
+            tickets = list(
+                await session.scalars(
+                    select(Ticket)
+                    .where(
+                        Ticket.status == OPEN,
+                        Ticket.assignee.is_(None),
+                        or_(urgent_due, normal_due) if office_open else urgent_due,
+                    )
+                    .order_by(Ticket.priority.desc(), Ticket.opened_at)
+                )
+            )
+            for ticket in tickets:
+                ticket.reminded_at = now
+            return [await _view(session, ticket, history=False) for ticket in tickets]
+
+    # Cards: which board message shows which ticket.
+
+    async def cards(self, number: int, board: str) -> list[tuple[str, str, bool]]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(TicketCard.chat, TicketCard.message, TicketCard.is_card).where(
+                    TicketCard.ticket_id == number, TicketCard.board == board
+                )
+            )
+            return [(chat, message, is_card) for chat, message, is_card in rows]
+
+    async def add_card(
+        self, number: int, board: str, chat: str, message: str, *, is_card: bool
+    ) -> None:
+        async with self._sessions() as session, session.begin():
+            session.add(
+                TicketCard(
+                    ticket_id=number, board=board, chat=chat, message=message, is_card=is_card
+                )
+            )
+
+    async def ticket_of_card(self, board: str, chat: str, message: str) -> int | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(TicketCard.ticket_id).where(
+                    TicketCard.board == board,
+                    TicketCard.chat == chat,
+                    TicketCard.message == message,
+                )
+            )
+
+
+async def _view(session: AsyncSession, ticket: Ticket, *, history: bool) -> TicketView:
+    lines = await session.scalars(
+        select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
+    )
+    earlier: tuple[int, ...] = ()
+    if history:
+        earlier = tuple(
+            await session.scalars(
+                select(Ticket.id)
+                .where(Ticket.person_key == ticket.person_key, Ticket.id != ticket.id)
+                .order_by(Ticket.id.desc())
+            )
+        )
+    assignee = (
+        StaffMember(ticket.assignee, ticket.assignee_name or "?") if ticket.assignee else None
+    )
+    return TicketView(
+        number=ticket.id,
+        channel=ticket.channel,
+        language=ticket.language,
+        priority=ticket.priority,
+        reason=TicketReason(ticket.reason),
+        topics=tuple(ticket.topics or ()),
+        open=ticket.status == OPEN,
+        opened_at=aware(ticket.opened_at),
+        assignee=assignee,
+        closed_by=ticket.closed_by,
+        unreachable=ticket.unreachable,
+        lines=tuple(
+            TicketLine(
+                aware(line.at),
+                Author(line.author),
+                line.text,
+                line.staff_name,
+                Delivery(line.delivery) if line.delivery else None,
+                line.failure,
+            )
+            for line in lines
+        ),
+        earlier=earlier,
+    )
