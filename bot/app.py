@@ -150,7 +150,14 @@ async def _start_jobs(
 
         monthly = deliver
         await deliver()  # catch up after downtime
-    scheduler = build_scheduler(settings, core.knowledge, core.database, monthly)
+    async def remind() -> object:
+        return await core.staff.remind(datetime.now(UTC))
+
+    # Staff answers stored but not sent when the bot last stopped go out now.
+    await core.staff.retry_pending(datetime.now(UTC))
+    scheduler = build_scheduler(
+        settings, core.knowledge, core.database, monthly, remind if core.boards.boards else None
+    )
     scheduler.start()
     stack.callback(scheduler.shutdown, wait=False)
     loop = asyncio.get_running_loop()
@@ -209,7 +216,10 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(core.database.dispose)
-        telegram = TelegramAdapter(settings.telegram, core.engine)
+        telegram = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
+        core.people.channels[Channel.TELEGRAM] = telegram.people
+        if telegram.board is not None:
+            core.boards.boards.append(telegram.board)
         await telegram.start()
         stack.push_async_callback(telegram.stop)
         coordinators = bool(settings.telegram.coordinator_ids)

@@ -23,6 +23,7 @@ def build_scheduler(
     knowledge: LiveKnowledge,
     database: AsyncEngine | None = None,
     monthly_report: Callable[[], Awaitable[object]] | None = None,
+    ticket_reminders: Callable[[], Awaitable[object]] | None = None,
 ) -> AsyncIOScheduler:
     """A scheduler with every job the settings ask for; started by the caller."""
     zone = ZoneInfo(settings.timezone)
@@ -47,5 +48,14 @@ def build_scheduler(
         # Catching up after downtime is the job's own business (it runs at start too).
         scheduler.add_job(
             monthly_report, "cron", day=1, hour=8, minute=0, id="monthly-report", coalesce=True
+        )
+    if ticket_reminders is not None:
+        scheduler.add_job(
+            ticket_reminders,
+            "interval",
+            minutes=1,
+            id="ticket-reminders",
+            coalesce=True,
+            max_instances=1,
         )
     return scheduler

@@ -108,6 +108,12 @@ class StaffScreens:
         )
         return (first, Option(f"ticket:{number}:close", t._("Close")))
 
+    def news(self, ticket: TicketView, line: TicketLine) -> Reply:
+        """A new message of the person, posted under the card so that staff are notified."""
+        return Reply(
+            f"#{ticket.number} · {ticket.language.upper()} · {self._line(line)}", self.language
+        )
+
     def detail(self, ticket: TicketView, now: datetime) -> Reply:
         """/ticket N: the card, with the person's earlier tickets."""
         card = self.card(ticket, now)

@@ -62,6 +62,10 @@ class FakeBotApi:
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
     port: int = 0
+    members: dict[int, dict[int, str]] = field(default_factory=dict)
+    """chat id -> user id -> status, for getChatMember (anyone else has "left")."""
+    blocked: set[int] = field(default_factory=set)
+    """Chats whose user blocked the bot: sending there fails with 403, as on Telegram."""
 
     async def start(self) -> None:
         app = web.Application()
@@ -125,8 +129,46 @@ class FakeBotApi:
             }
         }
 
+    def group_text_update(
+        self, chat_id: int, user: dict[str, Any], text: str, reply_to: int | None = None
+    ) -> dict[str, Any]:
+        """An update of ``user`` writing in a group, optionally replying to a message there."""
+        message: dict[str, Any] = {
+            "message_id": next(self._message_ids),
+            "date": int(time.time()),
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Staff"},
+            "from": user,
+            "text": text,
+        }
+        if text.startswith("/"):
+            length = len(text.split(maxsplit=1)[0])
+            message["entities"] = [{"type": "bot_command", "offset": 0, "length": length}]
+        if reply_to is not None:
+            message["reply_to_message"] = {
+                "message_id": reply_to,
+                "date": int(time.time()),
+                "chat": message["chat"],
+                "from": BOT_USER,
+                "text": "…",
+            }
+        return {"message": message}
+
     async def send_text(self, user: dict[str, Any], text: str) -> int:
         return await self.push(self.text_update(user, text))
+
+    async def send_group_text(
+        self, chat_id: int, user: dict[str, Any], text: str, reply_to: int | None = None
+    ) -> int:
+        return await self.push(self.group_text_update(chat_id, user, text, reply_to))
+
+    async def press_in_group(
+        self, chat_id: int, user: dict[str, Any], data: str, message_id: int
+    ) -> int:
+        """``user`` pressing a button under the bot's message ``message_id`` in a group."""
+        update = self.button_update(user, data)
+        update["callback_query"]["message"]["chat"] = {"id": chat_id, "type": "supergroup"}
+        update["callback_query"]["message"]["message_id"] = message_id
+        return await self.push(update)
 
     async def press(self, user: dict[str, Any], data: str) -> int:
         return await self.push(self.button_update(user, data))
@@ -160,7 +202,10 @@ class FakeBotApi:
             async with self._changed:
                 self.calls.append(Call(method, params))
                 self._changed.notify_all()
-        result = await handler(params)
+        try:
+            result = await handler(params)
+        except _ApiError as error:
+            return _error(error.code, error.description)
         return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, _params: dict[str, Any]) -> Any:  # noqa: N802
@@ -182,7 +227,35 @@ class FakeBotApi:
             return pending()
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        if int(params["chat_id"]) in self.blocked:
+            raise _ApiError(403, "Forbidden: bot was blocked by the user")
         return self._message(params, text=params.get("text", ""))
+
+    async def _api_getChatMember(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        chat, user = int(params["chat_id"]), int(params["user_id"])
+        status = self.members.get(chat, {}).get(user, "left")
+        member: dict[str, Any] = {
+            "status": status,
+            "user": {"id": user, "is_bot": False, "first_name": "?"},
+        }
+        if status == "administrator":
+            member |= {
+                "can_be_edited": False,
+                "is_anonymous": False,
+                "can_manage_chat": True,
+                "can_delete_messages": True,
+                "can_manage_video_chats": True,
+                "can_restrict_members": True,
+                "can_promote_members": False,
+                "can_change_info": True,
+                "can_invite_users": True,
+                "can_post_stories": False,
+                "can_edit_stories": False,
+                "can_delete_stories": False,
+            }
+        if status == "creator":
+            member["is_anonymous"] = False
+        return member
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
         return self._message(
@@ -238,6 +311,13 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
             except ValueError:
                 params[key] = value
     return params
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
 
 
 def _error(code: int, description: str) -> web.Response:

@@ -23,11 +23,14 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.rendering import keyboard, render_html
+from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Channel, Inbound, Reply
 from bot.core.ports import ReportFile
+from bot.core.staff import StaffDesk
 from bot.settings import TelegramSettings
+from bot.storage.tickets import SqlTicketStore
 
 log = logging.getLogger(__name__)
 
@@ -37,9 +40,19 @@ CAPTION_LIMIT = 1024
 
 
 class TelegramAdapter:
-    """Runs the bot on Telegram, by long polling or by webhook."""
+    """Runs the bot on Telegram, by long polling or by webhook.
 
-    def __init__(self, settings: TelegramSettings, engine: DialogueEngine) -> None:
+    With a staff desk and a staff group configured it also serves staff: ticket cards in the
+    group (``board``), their commands and buttons, and answers to people (``people``).
+    """
+
+    def __init__(
+        self,
+        settings: TelegramSettings,
+        engine: DialogueEngine,
+        staff: StaffDesk | None = None,
+        tickets: SqlTicketStore | None = None,
+    ) -> None:
         if settings.token is None:
             raise ValueError("the Telegram adapter needs a token")
         self._settings = settings
@@ -50,6 +63,18 @@ class TelegramAdapter:
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
         self.application = builder.rate_limiter(AIORateLimiter()).build()
+        bot = self.application.bot
+        self.people = TelegramPeople(bot)
+        self.board: TelegramStaffBoard | None = None
+        if staff is not None and tickets is not None and settings.staff_chat_id is not None:
+            self.board = TelegramStaffBoard(bot, settings.staff_chat_id, tickets, staff.screens)
+            group = StaffGroupHandlers(
+                staff, tickets, settings.staff_chat_id, frozenset(settings.staff_ids)
+            )
+            in_group = filters.Chat(settings.staff_chat_id) & filters.TEXT
+            self.application.add_handler(MessageHandler(in_group, group.on_message))
+            # Ticket buttons from anywhere go here, so a forged one is refused, not ignored.
+            self.application.add_handler(CallbackQueryHandler(group.on_button, r"^ticket:"))
         private_text = filters.ChatType.PRIVATE & filters.TEXT
         self.application.add_handler(MessageHandler(private_text, self._on_text))
         self.application.add_handler(CallbackQueryHandler(self._on_button))
@@ -109,6 +134,7 @@ class TelegramAdapter:
             received_at=message.date,
             text=message.text,
             language_hint=user.language_code,
+            address=str(message.chat_id),
         )
         await self._send(message, await self._engine.handle(inbound))
 
@@ -128,6 +154,7 @@ class TelegramAdapter:
             received_at=datetime.now(UTC),
             choice=query.data or "?",  # no data: treated as a stale button
             language_hint=query.from_user.language_code,
+            address=str(message.chat_id),
         )
         await self._send(message, await self._engine.handle(inbound))
 

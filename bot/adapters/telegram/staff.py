@@ -1,0 +1,210 @@
+"""Telegram for staff: ticket cards in the staff group, and staff commands and buttons there.
+
+Also the way staff answers reach people on Telegram. Who is staff is checked on every action:
+a member of the staff group (getChatMember) or a listed id; a coordinator is not staff by
+being a coordinator.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from datetime import UTC, datetime
+from typing import Final
+
+from telegram import Bot, Message, Update, User
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.adapters.telegram.rendering import keyboard, render_html
+from bot.core.messages import Reply
+from bot.core.staff import StaffAction, StaffCommand, StaffDesk
+from bot.core.staff_screens import NOT_STAFF, StaffScreens
+from bot.core.tickets import (
+    DeliveryFailure,
+    PersonAddress,
+    StaffMember,
+    TicketLine,
+    TicketView,
+)
+from bot.storage.tickets import SqlTicketStore
+
+log = logging.getLogger(__name__)
+
+BOARD: Final = "telegram"
+STAFF_STATUSES: Final = frozenset(
+    {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
+)
+_COMMAND = re.compile(r"^/(\w+)(?:@\w+)?(?:\s+#?(\d+))?(?:\s+(.*))?$", re.DOTALL)
+_COMMANDS: Final = {command.value: command for command in StaffCommand} | {
+    "take": StaffCommand.TAKE
+}
+
+
+class TelegramPeople:
+    """PersonOutbox for Telegram: staff answers to a person's private chat."""
+
+    def __init__(self, bot: Bot) -> None:
+        self._bot = bot
+
+    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+        try:
+            for reply in replies:
+                await self._bot.send_message(
+                    int(to.address),
+                    render_html(reply),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                )
+        except Forbidden as error:
+            return DeliveryFailure(f"the person blocked the bot ({error.message})", True)
+        except BadRequest as error:
+            return DeliveryFailure(error.message, "not found" in error.message.lower())
+        except TelegramError as error:
+            return DeliveryFailure(f"Telegram: {error.message}", False)
+        return None
+
+
+class TelegramStaffBoard:
+    """TicketBoard in the staff group: one card per ticket, edited in place, and each of the
+    person's new messages posted under it so that staff are notified."""
+
+    def __init__(
+        self, bot: Bot, chat_id: int, store: SqlTicketStore, screens: StaffScreens
+    ) -> None:
+        self._bot = bot
+        self._chat_id = chat_id
+        self._store = store
+        self._screens = screens
+
+    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+        card = self._screens.card(ticket, datetime.now(UTC))
+        html, markup = render_html(card), keyboard(card)
+        cards = [
+            message
+            for chat, message, is_card in await self._store.cards(ticket.number, BOARD)
+            if is_card and chat == str(self._chat_id)
+        ]
+        if cards:
+            try:
+                await self._bot.edit_message_text(
+                    html,
+                    self._chat_id,
+                    int(cards[0]),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
+                )
+            except BadRequest as error:
+                if "not modified" not in error.message.lower():
+                    raise
+            anchor = int(cards[0])
+        else:
+            sent = await self._bot.send_message(
+                self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+            await self._store.add_card(
+                ticket.number, BOARD, str(self._chat_id), str(sent.message_id), is_card=True
+            )
+            anchor = sent.message_id
+        if news is not None:
+            note = self._screens.news(ticket, news)
+            sent = await self._bot.send_message(
+                self._chat_id,
+                render_html(note),
+                parse_mode=ParseMode.HTML,
+                reply_to_message_id=anchor,
+            )
+            await self._store.add_card(
+                ticket.number, BOARD, str(self._chat_id), str(sent.message_id), is_card=False
+            )
+
+    async def remind(self, tickets: list[TicketView]) -> None:
+        reminder = self._screens.reminder(tickets, datetime.now(UTC))
+        await self._bot.send_message(
+            self._chat_id, render_html(reminder), parse_mode=ParseMode.HTML
+        )
+
+
+class StaffGroupHandlers:
+    """Turns staff commands, replies to cards and card buttons into StaffActions."""
+
+    def __init__(
+        self,
+        desk: StaffDesk,
+        store: SqlTicketStore,
+        chat_id: int,
+        staff_ids: frozenset[int],
+    ) -> None:
+        self._desk = desk
+        self._store = store
+        self._chat_id = chat_id
+        self._staff_ids = staff_ids
+
+    async def is_staff(self, bot: Bot, user: User) -> bool:
+        if user.id in self._staff_ids:
+            return True
+        try:
+            member = await bot.get_chat_member(self._chat_id, user.id)
+        except TelegramError:
+            return False
+        return member.status in STAFF_STATUSES
+
+    async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A message in the staff group: a command, or a reply to a ticket's card."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None or message.text is None:
+            return
+        action = await self._action_of(message, user)
+        if action is None:
+            return  # staff talking among themselves
+        if not await self.is_staff(context.bot, user):
+            log.warning("refused a staff command from a non-staff user")
+            await self._answer(message, self._desk.screens.said(NOT_STAFF))
+            return
+        answer = await self._desk.act(action, datetime.now(UTC))
+        await self._answer(message, answer)
+
+    async def on_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Take, Release, Close or Reopen on a card; anyone else gets a refusal."""
+        query = update.callback_query
+        if query is None or query.data is None:
+            return
+        _, number, verb = [*query.data.split(":"), "", ""][:3]
+        command = _COMMANDS.get(verb)
+        if not number.isdecimal() or command is None:
+            await query.answer()
+            return
+        if not await self.is_staff(context.bot, query.from_user):
+            log.warning("refused a ticket button from a non-staff user")
+            await query.answer(self._desk.screens.said(NOT_STAFF).text, show_alert=True)
+            return
+        staff = StaffMember(f"telegram:{query.from_user.id}", query.from_user.full_name)
+        answer = await self._desk.act(StaffAction(staff, command, int(number)), datetime.now(UTC))
+        await query.answer(answer.text[:200], show_alert=False)
+
+    async def _action_of(self, message: Message, user: User) -> StaffAction | None:
+        staff = StaffMember(f"telegram:{user.id}", user.full_name)
+        text = message.text or ""
+        found = _COMMAND.match(text.strip())
+        if found is not None:
+            command = _COMMANDS.get(found.group(1).lower())
+            if command is None:
+                return None
+            number = int(found.group(2)) if found.group(2) else None
+            return StaffAction(staff, command, number, found.group(3))
+        replied = message.reply_to_message
+        if replied is None:
+            return None
+        number = await self._store.ticket_of_card(
+            BOARD, str(message.chat_id), str(replied.message_id)
+        )
+        if number is None:
+            return None
+        return StaffAction(staff, StaffCommand.REPLY, number, text)
+
+    @staticmethod
+    async def _answer(message: Message, answer: Reply) -> None:
+        await message.reply_text(
+            render_html(answer), parse_mode=ParseMode.HTML, reply_markup=keyboard(answer)
+        )
