@@ -3,6 +3,7 @@ messenger recorded): opening, danger, office hours, take, reply, close, rating, 
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,11 +22,15 @@ from bot.core.tickets import (
     DeliveryFailure,
     PersonAddress,
     StaffMember,
+    TakeOutcome,
     TicketLine,
     TicketView,
 )
 from bot.reports.periods import Month
 from bot.reports.queries import build_report
+from bot.storage.conversations import WARSAW
+from bot.storage.database import create_engine
+from bot.storage.tickets import SqlTicketStore
 from tests.conftest import ROOT, make_settings
 
 ANNA = StaffMember("telegram:501", "Anna")
@@ -390,3 +395,39 @@ async def test_forget_erases_what_the_person_wrote_to_staff(desk: Desk) -> None:
     assert view is not None
     assert (view.open, view.lines, view.topics) == (False, (), ())
     assert await desk.core.tickets.address(1) is None
+
+
+async def test_on_postgresql_concurrent_takes_have_exactly_one_winner(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Eight staff press Take at once, on eight connections, fifty times over."""
+    desk = await desk_for(tmp_path, database={"url": postgres_url})
+    racers = [StaffMember(f"telegram:{600 + index}", f"Staff {index}") for index in range(8)]
+    # One store per racer: each has its own connection pool, so the UPDATEs truly overlap.
+    stores = [
+        SqlTicketStore(create_engine(postgres_url), timedelta(minutes=30), WARSAW) for _ in racers
+    ]
+    try:
+        for run in range(50):
+            await say(desk, f"person-{run}", "Хочу поговорити з людиною про мою справу в уряді")
+            number = run + 1
+            outcomes = await asyncio.gather(
+                *(
+                    store.take(number, racer, MONDAY_NOON)
+                    for store, racer in zip(stores, racers, strict=True)
+                )
+            )
+            winners = [
+                racer
+                for (outcome, _), racer in zip(outcomes, racers, strict=True)
+                if outcome is TakeOutcome.TAKEN
+            ]
+            assert len(winners) == 1, run
+            losers = {outcome for outcome, _ in outcomes} - {TakeOutcome.TAKEN}
+            assert losers == {TakeOutcome.TAKEN_BY_OTHER}
+            view = await desk.core.tickets.view(number)
+            assert view is not None and view.assignee == winners[0]
+    finally:
+        for store in stores:
+            await store.dispose()
+        await desk.core.database.dispose()

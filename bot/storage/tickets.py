@@ -129,9 +129,14 @@ class SqlTicketStore:
     """The TicketStore port on SQLAlchemy."""
 
     def __init__(self, engine: AsyncEngine, contact_gap: timedelta, zone: ZoneInfo) -> None:
+        self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._contact_gap = contact_gap
         self._zone = zone
+
+    async def dispose(self) -> None:
+        """Close the engine's connections (for a store that owns its engine)."""
+        await self._engine.dispose()
 
     async def view(self, number: int) -> TicketView | None:
         async with self._sessions() as session:

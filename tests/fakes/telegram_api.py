@@ -48,6 +48,8 @@ class Call:
 
     method: str
     params: dict[str, Any]
+    result: Any = None
+    """What the fake answered (a sent message, with its message_id)."""
 
 
 @dataclass
@@ -173,6 +175,16 @@ class FakeBotApi:
     async def press(self, user: dict[str, Any], data: str) -> int:
         return await self.push(self.button_update(user, data))
 
+    def message_ids(self, chat_id: int) -> list[int]:
+        """The ids of the messages the bot sent to ``chat_id``, in order."""
+        return [
+            call.result["message_id"]
+            for call in self.calls
+            if call.method == "sendMessage"
+            and call.params.get("chat_id") == chat_id
+            and isinstance(call.result, dict)
+        ]
+
     def sent(self, method: str = "sendMessage") -> list[dict[str, Any]]:
         return [call.params for call in self.calls if call.method == method]
 
@@ -198,14 +210,16 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
+        call = Call(method, params)
         if method != "getUpdates":
             async with self._changed:
-                self.calls.append(Call(method, params))
+                self.calls.append(call)
                 self._changed.notify_all()
         try:
             result = await handler(params)
         except _ApiError as error:
             return _error(error.code, error.description)
+        call.result = result
         return web.json_response({"ok": True, "result": result})
 
     async def _api_getMe(self, _params: dict[str, Any]) -> Any:  # noqa: N802
