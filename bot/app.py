@@ -150,6 +150,7 @@ async def _start_jobs(
 
         monthly = deliver
         await deliver()  # catch up after downtime
+
     async def remind() -> object:
         return await core.staff.remind(datetime.now(UTC))
 

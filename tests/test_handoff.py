@@ -30,6 +30,7 @@ from bot.reports.periods import Month
 from bot.reports.queries import build_report
 from bot.storage.conversations import WARSAW
 from bot.storage.database import create_engine
+from bot.storage.retention import purge
 from bot.storage.tickets import SqlTicketStore
 from tests.conftest import ROOT, make_settings
 
@@ -431,3 +432,22 @@ async def test_on_postgresql_concurrent_takes_have_exactly_one_winner(
         for store in stores:
             await store.dispose()
         await desk.core.database.dispose()
+
+
+async def test_retention_deletes_what_was_written_in_long_closed_tickets(desk: Desk) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    await say(desk, "ivan", "Хочу поговорить с человеком: мне не платят зарплату два месяца")
+
+    soon = await purge(
+        desk.core.database, MONDAY_NOON + timedelta(days=89), timedelta(days=90), WARSAW
+    )
+    assert soon.tickets_cleared == 0
+    later = await purge(
+        desk.core.database, MONDAY_NOON + timedelta(days=91), timedelta(days=90), WARSAW
+    )
+    assert later.tickets_cleared == 1
+    closed, still_open = await desk.core.tickets.view(1), await desk.core.tickets.view(2)
+    assert closed is not None and closed.lines == ()
+    assert await desk.core.tickets.address(1) is None
+    assert still_open is not None and len(still_open.lines) == 1  # an open case keeps its text

@@ -12,7 +12,13 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from bot.storage.erasure import ERASED_PREFIX, unlink_contacts
-from bot.storage.models import Contact, ConversationStateRow, ProcessedEvent
+from bot.storage.models import (
+    Contact,
+    ConversationStateRow,
+    ProcessedEvent,
+    Ticket,
+    TicketMessage,
+)
 
 log = logging.getLogger(__name__)
 UNLINK_BATCH: Final = 200
@@ -25,6 +31,8 @@ class RetentionOutcome:
     states_cleared: int
     events_deleted: int
     contacts_unlinked: int
+    tickets_cleared: int = 0
+    """Closed tickets whose conversation and the person's address were deleted."""
 
 
 async def purge(
@@ -45,6 +53,23 @@ async def purge(
         events = await session.execute(
             delete(ProcessedEvent).where(ProcessedEvent.processed_at < cutoff)
         )
+        # What people wrote to staff, and where to reach them, goes with the closed case.
+        old_tickets = list(
+            await session.scalars(
+                select(Ticket.id).where(
+                    Ticket.status == "closed",
+                    Ticket.closed_at < cutoff,
+                    Ticket.address.is_not(None),
+                )
+            )
+        )
+        if old_tickets:
+            await session.execute(
+                delete(TicketMessage).where(TicketMessage.ticket_id.in_(old_tickets))
+            )
+            await session.execute(
+                update(Ticket).where(Ticket.id.in_(old_tickets)).values(address=None)
+            )
         keys = list(
             await session.scalars(
                 select(Contact.person_key)
@@ -62,11 +87,18 @@ async def purge(
         async with sessions() as session, session.begin():
             for key in keys[first : first + UNLINK_BATCH]:
                 unlinked += await unlink_contacts(session, key, zone, before_year=this_year)
-    outcome = RetentionOutcome(cleared.rowcount or 0, events.rowcount or 0, unlinked)  # type: ignore[attr-defined]
+    outcome = RetentionOutcome(
+        cleared.rowcount or 0,  # type: ignore[attr-defined]
+        events.rowcount or 0,  # type: ignore[attr-defined]
+        unlinked,
+        len(old_tickets),
+    )
     log.info(
-        "retention: %d conversation states cleared, %d event ids deleted, %d contacts unlinked",
+        "retention: %d conversation states cleared, %d event ids deleted, %d contacts "
+        "unlinked, %d closed tickets cleared",
         outcome.states_cleared,
         outcome.events_deleted,
         outcome.contacts_unlinked,
+        outcome.tickets_cleared,
     )
     return outcome
