@@ -18,7 +18,6 @@ from bot.core.messages import Attachment, Inbound, Reply
 from bot.core.ports import (
     AssessmentNote,
     ContactNote,
-    Conversation,
     ConversationStore,
     PersonRecord,
     Pseudonymiser,
@@ -26,8 +25,8 @@ from bot.core.ports import (
 )
 from bot.core.screens import HUMAN, Screens
 from bot.core.smalltalk import SmallTalk, classify_small_talk
-from bot.core.text import fold_latin
-from bot.core.tickets import Author, NewTicket, TicketEvents, TicketLine, TicketReason
+from bot.core.tickets import Author, TicketEvents, TicketLine, TicketReason
+from bot.core.typed import command_of, typed_choice
 
 log = logging.getLogger(__name__)
 
@@ -79,13 +78,21 @@ class DialogueEngine:
             if not await conversation.claim_event(inbound.channel, inbound.event_id, now):
                 return []
             person = await conversation.load_person(key, inbound.channel, now)
-            if _command_of(inbound.text) == "/report":
+            if command_of(inbound.text) == "/report":
                 return await self._report(person, inbound)
             replies = self._respond(person, inbound, effects)
             if person.erased:
                 await conversation.erase_person(key, now)
                 return replies  # nothing new is written about someone who asked to be forgotten
-            replies += await self._apply(conversation, person, inbound, effects)
+            replies += await self.handoff.apply(
+                conversation,
+                person,
+                inbound,
+                language=self._language(person, inbound),
+                effects=effects,
+                screens=self.screens,
+                search=self._knowledge.search,
+            )
             options = next((reply.options for reply in reversed(replies) if reply.options), ())
             person.state.last_options = [[option.id, option.label] for option in options]
             answered = tuple(reply.topic_id for reply in replies if reply.topic_id)
@@ -97,56 +104,6 @@ class DialogueEngine:
             for assessment in effects.assessments:
                 await conversation.record_assessment(assessment, now)
             return replies
-
-    async def _apply(
-        self,
-        conversation: Conversation,
-        person: PersonRecord,
-        inbound: Inbound,
-        effects: EventEffects,
-    ) -> list[Reply]:
-        """Write what the event does to tickets; returns the replies that need the result."""
-        now, language = inbound.received_at, self._language(person, inbound)
-        screens, replies = self.handoff.screens, []
-        if effects.rate is not None:
-            number, positive = effects.rate
-            if await conversation.rate_ticket(number, person.key):
-                effects.assessments.append(AssessmentNote(positive, "ticket", None))
-                replies.append(self.screens.thanks_for_rating(language))
-            else:
-                replies.append(self.screens.already_rated(language))
-        if person.ticket is not None:
-            number = person.ticket
-            if effects.line is not None:
-                line = TicketLine(now, Author.PERSON, effects.line)
-                await conversation.add_ticket_line(number, line)
-                effects.published.append(number)
-            if effects.raise_priority:
-                await conversation.raise_ticket_priority(number, now)
-            if effects.cancel:
-                await conversation.close_own_ticket(number, now)
-                person.ticket = None
-                effects.published.append(number)
-                replies += [screens.cancelled(language, number), self.screens.main_menu(language)]
-        elif effects.open is not None:
-            intent = effects.open
-            topics = intent.topics or tuple(
-                match.topic_id for match in self._knowledge.search(intent.summary or "")[:3]
-            )
-            ticket = NewTicket(
-                person_key=person.key,
-                channel=inbound.channel,
-                address=inbound.address or inbound.user_id,
-                language=language,
-                priority=intent.priority,
-                reason=intent.reason,
-                topics=topics,
-                first_line=intent.summary,
-            )
-            person.ticket = await conversation.open_ticket(ticket, now)
-            effects.published.append(person.ticket)
-            replies.append(self.handoff.opened(language, person.ticket, now))
-        return replies
 
     async def _tell_staff(self, number: int, effects: EventEffects) -> None:
         if self._ticket_events is None:
@@ -201,26 +158,12 @@ class DialogueEngine:
         self, person: PersonRecord, inbound: Inbound, effects: EventEffects
     ) -> list[Reply]:
         text = (inbound.text or "").strip()
-        choice = inbound.choice or self._typed_choice(person, text)
+        choice = inbound.choice or typed_choice(person.state.last_options, text)
         if choice is not None:
             return self._on_choice(person, inbound, choice, effects)
         if text.startswith("/"):
             return self._on_command(person, inbound, text, effects)
         return self._on_text(person, inbound, text, effects)
-
-    @staticmethod
-    def _typed_choice(person: PersonRecord, text: str) -> str | None:
-        """An option chosen by typing its number, label or value ("2", "English", "en")."""
-        offered = person.state.last_options
-        if text.isdecimal() and 1 <= int(text) <= len(offered):
-            return offered[int(text) - 1][0]
-        folded = fold_latin(text)
-        if not folded:
-            return None
-        for option_id, label in offered:
-            if folded in (fold_latin(label), option_id.partition(":")[2]):
-                return option_id
-        return None
 
     def _on_choice(  # noqa: PLR0911 - one return per kind of option reads best
         self,
@@ -299,7 +242,7 @@ class DialogueEngine:
     def _on_command(  # noqa: PLR0911 - one return per command reads best
         self, person: PersonRecord, inbound: Inbound, text: str, effects: EventEffects
     ) -> list[Reply]:
-        command = _command_of(text) or ""
+        command = command_of(text) or ""
         language = self._language(person, inbound)
         screens = self.screens
         match command:
@@ -439,11 +382,3 @@ class DialogueEngine:
             self.screens.not_understood(language),
             *self.handoff.after_unanswered(person, language, text),
         ]
-
-
-def _command_of(text: str | None) -> str | None:
-    """ "/start@infopoint_bot extra words" -> "/start"; None for text that is not a command."""
-    stripped = (text or "").strip()
-    if not stripped.startswith("/"):
-        return None
-    return stripped.split(maxsplit=1)[0].split("@", 1)[0].lower()

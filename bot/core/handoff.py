@@ -7,17 +7,20 @@ only then is the ticket's number known.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from bot.core.handoff_screens import HandoffScreens
-from bot.core.messages import Reply
+from bot.core.knowledge import Match
+from bot.core.messages import Inbound, Reply
 from bot.core.office_hours import OfficeHours
-from bot.core.ports import AssessmentNote, PersonRecord
+from bot.core.ports import AssessmentNote, Conversation, PersonRecord
+from bot.core.screens import Screens
 from bot.core.signals import DangerCategory, Signals
 from bot.core.text import words
-from bot.core.tickets import TicketReason
+from bot.core.tickets import Author, NewTicket, TicketLine, TicketReason
 
 OFFER_AFTER_UNANSWERED = 2
 """Questions in a row the bot could not answer before it offers a person."""
@@ -164,3 +167,56 @@ class HandOff:
         if self._office is not None and not self._office.is_open(now):
             back_at = self._office.next_opening(now)
         return self.screens.opened(language, number, back_at, self._answer_minutes)
+
+    async def apply(
+        self,
+        conversation: Conversation,
+        person: PersonRecord,
+        inbound: Inbound,
+        *,
+        language: str,
+        effects: EventEffects,
+        screens: Screens,
+        search: Callable[[str], list[Match]],
+    ) -> list[Reply]:
+        """Write what the event does to tickets; returns the replies that need the result
+        (the new ticket's number, whether a rating was accepted)."""
+        now, replies = inbound.received_at, []
+        if effects.rate is not None:
+            number, positive = effects.rate
+            if await conversation.rate_ticket(number, person.key):
+                effects.assessments.append(AssessmentNote(positive, "ticket", None))
+                replies.append(screens.thanks_for_rating(language))
+            else:
+                replies.append(screens.already_rated(language))
+        if person.ticket is not None:
+            number = person.ticket
+            if effects.line is not None:
+                await conversation.add_ticket_line(
+                    number, TicketLine(now, Author.PERSON, effects.line)
+                )
+                effects.published.append(number)
+            if effects.raise_priority:
+                await conversation.raise_ticket_priority(number, now)
+            if effects.cancel:
+                await conversation.close_own_ticket(number, now)
+                person.ticket = None
+                effects.published.append(number)
+                replies += [self.screens.cancelled(language, number), screens.main_menu(language)]
+        elif effects.open is not None:
+            intent = effects.open
+            ticket = NewTicket(
+                person_key=person.key,
+                channel=inbound.channel,
+                address=inbound.address or inbound.user_id,
+                language=language,
+                priority=intent.priority,
+                reason=intent.reason,
+                topics=intent.topics
+                or tuple(match.topic_id for match in search(intent.summary or "")[:3]),
+                first_line=intent.summary,
+            )
+            person.ticket = await conversation.open_ticket(ticket, now)
+            effects.published.append(person.ticket)
+            replies.append(self.opened(language, person.ticket, now))
+        return replies
