@@ -136,6 +136,44 @@ async def test_a_whole_ticket_from_question_to_rating(api: FakeBotApi, running: 
     assert thanks
     assert "Status: zamknięte" in edits(api)[-1]["text"]
 
+    # Meanwhile Ivan writes in Russian; Marek handles his case with commands and a button.
+    await api.send_text(IVAN, "/start")
+    await api.press(IVAN, "lang:ru")
+    await api.press(IVAN, "human")
+    asked = await until(
+        api, lambda: [m for m in to_chat(api, IVAN["id"]) if "Опишите" in m["text"]]
+    )
+    assert asked[0]["text"].startswith("Я передам ваше дело сотрудникам")
+    await api.send_text(IVAN, "Мне отказали в карте побыту, хочу обжаловать решение")
+    await until(api, lambda: [m for m in to_chat(api, IVAN["id"]) if "#2" in m["text"]])
+    await api.send_group_text(STAFF_CHAT, MAREK, "/take 2")
+    await until(
+        api, lambda: [m for m in to_chat(api, STAFF_CHAT) if m["text"] == "Przejmujesz #2."]
+    )
+    await api.send_group_text(STAFF_CHAT, MAREK, "/reply 2 Odwołanie składa się w ciągu 14 dni.")
+    relayed = await until(
+        api, lambda: [m for m in to_chat(api, IVAN["id"]) if "Сотрудник" in m["text"]]
+    )
+    assert relayed[0]["text"] == (
+        "Сотрудник Информационного пункта: Odwołanie składa się w ciągu 14 dni."
+    )
+    await api.send_text(IVAN, "Спасибо, а где взять бланк?")
+    await until(api, lambda: [m for m in to_chat(api, STAFF_CHAT) if "бланк" in m["text"]])
+    ivan_card = api.message_ids(STAFF_CHAT)[
+        [m["text"].startswith("<b>#2</b>") for m in to_chat(api, STAFF_CHAT)].index(True)
+    ]
+    await api.press_in_group(STAFF_CHAT, MAREK, "ticket:2:close", ivan_card)
+    asked_rating = await until(
+        api, lambda: [m for m in to_chat(api, IVAN["id"]) if "Мы помогли" in m["text"]]
+    )
+    assert asked_rating[0]["text"] == "Сотрудники закрыли ваше обращение #2. Мы помогли?"
+    await api.press(IVAN, "rate:down:ticket:2")
+    await until(
+        api, lambda: [m for m in to_chat(api, IVAN["id"]) if m["text"].startswith("Спасибо!")]
+    )
+    listing = await running.tickets.open_tickets()
+    assert listing == []
+
 
 async def _card_message_id(api: FakeBotApi) -> int:
     """The id of the first message the bot sent to the staff group: the first card."""
