@@ -38,7 +38,7 @@ from bot.reports.queries import build_report
 from bot.storage import database
 from bot.storage.contacts import month_of
 from bot.storage.conversations import SqlConversationStore
-from bot.storage.models import Contact, MonthTotal, TopicMonth
+from bot.storage.models import MONTH_COUNTS, Contact, MonthTotal, TopicMonth
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 PEOPLE_PER_YEAR = 40_000
@@ -108,10 +108,9 @@ def _roll_ups(contacts: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], lis
                 helped_in_year.add((month[:4], key))
                 row["new_beneficiaries"] += 1
         topics.update((month, topic) for topic in contact["topics"])
-    names = ("contacts", "answered", "handed_off", "reached", "beneficiaries", "new_beneficiaries")
     return [
         {"month": month, "channel": channel, "language": language}
-        | {name: counts[name] for name in names}
+        | {name: counts[name] for name in MONTH_COUNTS}
         for (month, channel, language), counts in totals.items()
     ], [
         {"month": month, "topic_id": topic, "contacts": count}

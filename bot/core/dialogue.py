@@ -7,7 +7,6 @@ knows which one it is.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from bot.core.handoff import EventEffects, HandOff, TicketIntent
 from bot.core.i18n import LANGUAGES, Translator
@@ -24,8 +23,9 @@ from bot.core.ports import (
     ReportDesk,
 )
 from bot.core.screens import HUMAN, Screens
+from bot.core.signals import DangerCategory
 from bot.core.smalltalk import SmallTalk, classify_small_talk
-from bot.core.tickets import Author, TicketEvents, TicketLine, TicketReason
+from bot.core.tickets import TicketEvents, TicketReason
 from bot.core.typed import command_of, typed_choice
 
 log = logging.getLogger(__name__)
@@ -108,11 +108,8 @@ class DialogueEngine:
     async def _tell_staff(self, number: int, effects: EventEffects) -> None:
         if self._ticket_events is None:
             return
-        news = None
-        if effects.line is not None and not effects.cancel:
-            news = TicketLine(datetime.now(UTC), Author.PERSON, effects.line)
         try:
-            await self._ticket_events.changed(number, news)
+            await self._ticket_events.changed(number, effects.news)
         except Exception:
             # The ticket is stored; the reminder job shows it to staff if this failed.
             log.exception("could not update the staff boards for ticket #%d", number)
@@ -288,13 +285,17 @@ class DialogueEngine:
             # Keep the question only until the person picks a language (see /privacy).
             person.state.pending_text = text
             return [self.screens.language_picker(None)]
-        return replies + self._on_question(person, person.language, text, effects)
+        return replies + self._on_question(person, person.language, text, danger, effects)
 
     def _on_question(
-        self, person: PersonRecord, language: str, text: str, effects: EventEffects
+        self,
+        person: PersonRecord,
+        language: str,
+        text: str,
+        danger: DangerCategory | None,
+        effects: EventEffects,
     ) -> list[Reply]:
         """Text in a settled language, with no ticket open."""
-        danger = self.handoff.danger_in(text)
         if danger is not None:
             return [
                 *self.handoff.on_danger(person, language, text, danger, effects),

@@ -3,7 +3,7 @@ request for a person. The lists live in knowledge/ and are reviewed like content
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from bot.core.text import words
 
@@ -42,7 +42,6 @@ class Signals:
 
     danger: tuple[DangerCategory, ...] = ()
     ask_for_person: tuple[Phrase, ...] = ()
-    sources: tuple[str, ...] = field(default=())
 
     def danger_in(self, text: str) -> DangerCategory | None:
         """The first category (in file order, most urgent first) the text signals."""

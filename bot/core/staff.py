@@ -123,10 +123,8 @@ class StaffDesk:
         return self.screens.said(said.NOT_FOUND, number=number)
 
     async def _close(self, number: int, now: datetime) -> Reply:
-        view = await self._store.close(number, now)
-        if view is None:
-            exists = await self._store.view(number) is not None
-            return self.screens.said(said.NOT_OPEN if exists else said.NOT_FOUND, number=number)
+        if await self._store.close(number, now) is None:
+            return await self._not_open(number)
         log.info("ticket #%d closed by staff", number)
         address = await self._store.address(number)
         if address is not None:
@@ -143,9 +141,7 @@ class StaffDesk:
         if isinstance(result, int):
             return self.screens.said(said.OTHER_OPEN, other=result)
         if result is None:
-            exists = await self._store.view(number) is not None
-            message = said.CANNOT_REOPEN if exists else said.NOT_FOUND
-            return self.screens.said(message, number=number)
+            return await self._not_open(number, said.CANNOT_REOPEN)
         address = await self._store.address(number)
         if address is not None:
             await self._outbox.send(address, [self._person.already_open(address.language, number)])
@@ -157,13 +153,17 @@ class StaffDesk:
             return self.screens.said(said.EMPTY_REPLY, number=number)
         line_id = await self._store.add_staff_reply(number, staff, text.strip(), now)
         if line_id is None:
-            exists = await self._store.view(number) is not None
-            return self.screens.said(said.NOT_OPEN if exists else said.NOT_FOUND, number=number)
+            return await self._not_open(number)
         failure = await self.deliver(line_id, number, text.strip(), now)
         await self._events.changed(number, None)
         if failure is not None:
             return self.screens.said(said.NOT_DELIVERED, number=number, reason=failure)
         return self.screens.said(said.SENT, number=number)
+
+    async def _not_open(self, number: int, message: str = said.NOT_OPEN) -> Reply:
+        """Why an action on ticket ``number`` did nothing: it is not open, or not there."""
+        exists = await self._store.view(number) is not None
+        return self.screens.said(message if exists else said.NOT_FOUND, number=number)
 
     async def deliver(self, line_id: int, number: int, text: str, now: datetime) -> str | None:
         """Send a stored staff reply to the person and record the outcome; the failure, if any.

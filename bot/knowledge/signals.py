@@ -30,8 +30,7 @@ def load_signals(directory: Path) -> Signals:
         categories.append(
             DangerCategory(str(category_id), replies, _phrases(body.get("phrases") or {}))
         )
-    sources = tuple(str(source["url"]) for source in danger.get("sources") or ())
-    return Signals(tuple(categories), _phrases(ask.get("phrases") or {}), sources)
+    return Signals(tuple(categories), _phrases(ask.get("phrases") or {}))
 
 
 def _read(path: Path) -> dict[str, Any]:

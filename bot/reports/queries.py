@@ -28,7 +28,13 @@ from bot.reports.figures import (
     YearToDate,
 )
 from bot.reports.periods import Month
-from bot.storage.models import Assessment, KnowledgeVersion, MonthTotal, TopicMonth
+from bot.storage.models import (
+    MONTH_COUNTS,
+    Assessment,
+    KnowledgeVersion,
+    MonthTotal,
+    TopicMonth,
+)
 
 TOP_TOPICS: Final = 10
 
@@ -38,18 +44,17 @@ async def month_figures(connection: AsyncConnection, months: Sequence[Month]) ->
     counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_language: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     by_channel: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    names = ("contacts", "answered", "handed_off", "reached", "beneficiaries", "new_beneficiaries")
     rows = await connection.execute(
         select(
             MonthTotal.month,
             MonthTotal.channel,
             MonthTotal.language,
-            *(getattr(MonthTotal, name) for name in names),
+            *(getattr(MonthTotal, name) for name in MONTH_COUNTS),
         ).where(MonthTotal.month.between(str(months[0]), str(months[-1])))
     )
     # At most months × channels × languages rows: summed here rather than in three queries.
     for month, channel, language, *values in rows:
-        row = dict(zip(names, values, strict=True))
+        row = dict(zip(MONTH_COUNTS, values, strict=True))
         for name, value in row.items():
             counts[month][name] += value
         if row["beneficiaries"]:

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.ports import ContactNote
-from bot.storage.models import Contact, MonthTotal, Person, TopicMonth
+from bot.storage.models import MONTH_COUNTS, Contact, MonthTotal, Person, TopicMonth
 
 _TIME = Contact.__table__.c.ended_at.type
 
@@ -51,16 +51,6 @@ _EXTEND: Final = (
 )
 
 
-_COUNTS: Final = (
-    "contacts",
-    "answered",
-    "handed_off",
-    "reached",
-    "beneficiaries",
-    "new_beneficiaries",
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Upserts:
     """The roll-ups' INSERT … ON CONFLICT DO UPDATE statements in one SQL dialect: each adds
@@ -79,7 +69,7 @@ class _Upserts:
                 index_elements=[MonthTotal.month, MonthTotal.channel, MonthTotal.language],
                 set_={
                     name: getattr(MonthTotal, name) + getattr(totals.excluded, name)
-                    for name in _COUNTS
+                    for name in MONTH_COUNTS
                 },
             ),
             topic.on_conflict_do_update(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Final
 
 from sqlalchemy import (
     JSON,
@@ -146,6 +147,17 @@ class MonthTotal(Base):
     beneficiaries: Mapped[int] = mapped_column(Integer)
     new_beneficiaries: Mapped[int] = mapped_column(Integer)
     """Beneficiaries helped for the first time in the month's calendar year."""
+
+
+MONTH_COUNTS: Final = (
+    "contacts",
+    "answered",
+    "handed_off",
+    "reached",
+    "beneficiaries",
+    "new_beneficiaries",
+)
+"""The additive columns of MonthTotal."""
 
 
 class TopicMonth(Base):

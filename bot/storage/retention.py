@@ -19,6 +19,7 @@ from bot.storage.models import (
     Ticket,
     TicketMessage,
 )
+from bot.storage.tickets import CLOSED
 
 log = logging.getLogger(__name__)
 UNLINK_BATCH: Final = 200
@@ -57,7 +58,7 @@ async def purge(
         old_tickets = list(
             await session.scalars(
                 select(Ticket.id).where(
-                    Ticket.status == "closed",
+                    Ticket.status == CLOSED,
                     Ticket.closed_at < cutoff,
                     Ticket.address.is_not(None),
                 )

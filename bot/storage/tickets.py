@@ -3,6 +3,7 @@ staff side (SqlTicketStore, a transaction per call)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -345,11 +346,18 @@ class SqlTicketStore:
 
 
 async def _view(session: AsyncSession, ticket: Ticket, *, history: bool) -> TicketView:
-    lines = await session.scalars(
-        select(TicketMessage).where(TicketMessage.ticket_id == ticket.id).order_by(TicketMessage.id)
-    )
+    """The ticket for staff; with ``history``, its conversation and the person's other
+    tickets too (for a card), else the summary that lists and command answers need."""
+    lines: Sequence[TicketMessage] = ()
     earlier: tuple[int, ...] = ()
     if history:
+        lines = (
+            await session.scalars(
+                select(TicketMessage)
+                .where(TicketMessage.ticket_id == ticket.id)
+                .order_by(TicketMessage.id)
+            )
+        ).all()
         earlier = tuple(
             await session.scalars(
                 select(Ticket.id)

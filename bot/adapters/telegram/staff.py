@@ -37,9 +37,7 @@ STAFF_STATUSES: Final = frozenset(
     {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
 _COMMAND = re.compile(r"^/(\w+)(?:@\w+)?(?:\s+#?(\d+))?(?:\s+(.*))?$", re.DOTALL)
-_COMMANDS: Final = {command.value: command for command in StaffCommand} | {
-    "take": StaffCommand.TAKE
-}
+_COMMANDS: Final = {command.value: command for command in StaffCommand}
 
 
 class TelegramPeople:
