@@ -154,6 +154,9 @@ class DialogueEngine:
     def _respond(
         self, person: PersonRecord, inbound: Inbound, effects: EventEffects
     ) -> list[Reply]:
+        if inbound.unreadable is not None:
+            # Never silence: the person would think they had been heard.
+            return [self.screens.undecryptable(self._language(person, inbound))]
         text = (inbound.text or "").strip()
         choice = inbound.choice or typed_choice(person.state.last_options, text)
         if choice is not None:

@@ -15,6 +15,13 @@ class Channel(StrEnum):
     CONSOLE = "console"
 
 
+class Unreadable(StrEnum):
+    """Why the bot could not read what a person sent."""
+
+    ENCRYPTED = "encrypted"
+    """An end-to-end encrypted message whose key the person's app did not share with us."""
+
+
 @dataclass(frozen=True, slots=True)
 class Inbound:
     """One thing a person did: wrote text (commands included) or pressed an option."""
@@ -32,6 +39,8 @@ class Inbound:
     """The platform's guess at the person's language (Telegram's language_code)."""
     address: str | None = None
     """Where staff answers reach the person (their chat or room); ``user_id`` when None."""
+    unreadable: Unreadable | None = None
+    """Set when the person sent something the bot could not read; text and choice are None."""
 
 
 @dataclass(frozen=True, slots=True)

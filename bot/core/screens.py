@@ -286,6 +286,17 @@ class Screens:
         t = self._t(language)
         return Reply(t._("Please write your question in words."), language)
 
+    def undecryptable(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "I could not decrypt your last message: your app has not shared its encryption "
+                "key with me yet. I have asked it for the key. Please send the message again. "
+                "If this keeps happening, start a new direct chat with me."
+            ),
+            language,
+        )
+
     def apology(self, language: str) -> Reply:
         t = self._t(language)
         return Reply(

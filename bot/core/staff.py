@@ -128,11 +128,13 @@ class StaffDesk:
         log.info("ticket #%d closed by staff", number)
         address = await self._store.address(number)
         if address is not None:
-            failure = await self._outbox.send(
-                address, [self._person.closed_by_staff(address.language, number)]
-            )
+            question = self._person.closed_by_staff(address.language, number)
+            failure = await self._outbox.send(address, [question])
             if failure is not None:
                 log.warning("ticket #%d: could not ask the person for a rating", number)
+            else:
+                offered = [[option.id, option.label] for option in question.options]
+                await self._store.offer(number, offered, now)
         await self._events.changed(number, None)
         return self.screens.said(said.CLOSED, number=number)
 

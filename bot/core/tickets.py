@@ -155,6 +155,11 @@ class TicketStore(Protocol):
 
     async def address(self, number: int) -> PersonAddress | None: ...
 
+    async def offer(self, number: int, options: list[list[str]], now: datetime) -> None:
+        """Remember options shown to the ticket's person outside a reply to them (the rating
+        question), so that typing an option's number answers it where there are no buttons."""
+        ...
+
     async def due_reminders(
         self, now: datetime, waiting: float, urgent_every: float, office_open: bool
     ) -> list[TicketView]:

@@ -24,7 +24,7 @@ from bot.core.tickets import (
     TicketView,
 )
 from bot.storage.contacts import aware, record_contact
-from bot.storage.models import Person, Ticket, TicketCard, TicketMessage
+from bot.storage.models import ConversationStateRow, Person, Ticket, TicketCard, TicketMessage
 
 OPEN: Final = "open"
 CLOSED: Final = "closed"
@@ -203,6 +203,19 @@ class SqlTicketStore:
                 .values(ticket_id=None)
             )
             return await _view(session, ticket, history=False)
+
+    async def offer(self, number: int, options: list[list[str]], now: datetime) -> None:
+        async with self._sessions() as session, session.begin():
+            person_id = await session.scalar(
+                select(Person.id)
+                .join(Ticket, Ticket.person_key == Person.key)
+                .where(Ticket.id == number)
+            )
+            state = await session.get(ConversationStateRow, person_id) if person_id else None
+            if state is None:
+                return  # erased meanwhile
+            state.data = {**state.data, "last_options": options}
+            state.updated_at = now
 
     async def reopen(self, number: int, now: datetime) -> TicketView | int | None:
         async with self._sessions() as session, session.begin():
