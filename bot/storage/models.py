@@ -275,3 +275,15 @@ class TicketCard(Base):
     message: Mapped[str] = mapped_column(String(128))
     is_card: Mapped[bool] = mapped_column(Boolean)
     """The card itself (edited in place), not a follow-up."""
+
+
+class AdapterCursor(Base):
+    """Where a messenger adapter left off (the Matrix sync token), so a restart neither answers
+    old messages again nor misses new ones."""
+
+    __tablename__ = "adapter_cursors"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    """Whose cursor: e.g. "matrix:@bot:example.org:DEVICEID"."""
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
