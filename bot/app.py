@@ -40,11 +40,14 @@ from bot.scheduling import build_scheduler
 from bot.settings import Settings
 from bot.storage import database
 from bot.storage.conversations import SqlConversationStore
+from bot.storage.cursors import SqlCursors
 from bot.storage.indicators import record_knowledge_version
 from bot.storage.pseudonym import HmacPseudonymiser, load_or_create_key
 from bot.storage.tickets import SqlTicketStore
 
 log = logging.getLogger(__name__)
+
+ReportSender = Callable[[ReportFile], Awaitable[None]] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,7 +135,7 @@ async def _start_jobs(
     settings: Settings,
     core: Core,
     stack: AsyncExitStack,
-    send_report: Callable[[ReportFile], Awaitable[None]] | None = None,
+    send_report: ReportSender = None,
 ) -> None:
     """Start the scheduled jobs, and reload the knowledge base on SIGHUP.
 
@@ -201,15 +204,50 @@ async def run_console(settings: Settings, stdin: TextIO, stdout: TextIO) -> None
         await chat.run()
 
 
+async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack) -> ReportSender:
+    """Start every configured messenger, each wired to the staff boards and the people's
+    outboxes before it receives anything; stopped in reverse by ``stack``. Returns where the
+    monthly report goes (coordinators are on Telegram), or None."""
+    send_report: ReportSender = None
+    if settings.telegram.enabled:
+        # Imported only when configured: a run without Telegram never loads its SDK.
+        from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415
+
+        telegram = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
+        core.people.channels[Channel.TELEGRAM] = telegram.people
+        if telegram.board is not None:
+            core.boards.boards.append(telegram.board)
+        await telegram.start()
+        stack.push_async_callback(telegram.stop)
+        if settings.telegram.coordinator_ids:
+            send_report = telegram.send_report
+    if settings.matrix.enabled:
+        from bot.adapters.matrix import MatrixAdapter  # noqa: PLC0415
+
+        matrix = MatrixAdapter(
+            settings.matrix,
+            settings.var_dir,
+            core.engine,
+            SqlCursors(core.database),
+            staff=core.staff,
+            tickets=core.tickets,
+        )
+        await matrix.connect()
+        stack.push_async_callback(matrix.stop)
+        if matrix.people is not None:
+            core.people.channels[Channel.MATRIX] = matrix.people
+        if matrix.board is not None:
+            core.boards.boards.append(matrix.board)
+        await matrix.start()
+    return send_report
+
+
 async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> None:
-    """Run every configured network adapter until SIGINT/SIGTERM; the console if none is."""
-    if not settings.telegram.enabled:
+    """Run every configured messenger until SIGINT/SIGTERM; the console if none is."""
+    if not (settings.telegram.enabled or settings.matrix.enabled):
         log.info("no messenger configured: starting the console chat")
         await run_console(settings, stdin, stdout)
         return
-    # Imported only when configured: a console-only run never loads the Telegram SDK.
-    from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415
-
     core = await build_core(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -217,14 +255,8 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         loop.add_signal_handler(sig, stop.set)
     async with AsyncExitStack() as stack:
         stack.push_async_callback(core.database.dispose)
-        telegram = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
-        core.people.channels[Channel.TELEGRAM] = telegram.people
-        if telegram.board is not None:
-            core.boards.boards.append(telegram.board)
-        await telegram.start()
-        stack.push_async_callback(telegram.stop)
-        coordinators = bool(settings.telegram.coordinator_ids)
-        await _start_jobs(settings, core, stack, telegram.send_report if coordinators else None)
+        send_report = await start_messengers(settings, core, stack)
+        await _start_jobs(settings, core, stack, send_report)
         log.info("infopoint is running; stop it with Ctrl-C")
         await stop.wait()
         log.info("stopping")

@@ -77,6 +77,49 @@ class TelegramSettings(BaseModel):
         return self.token is not None
 
 
+class MatrixSettings(BaseModel):
+    """INFOPOINT_MATRIX__*; the adapter starts when a homeserver and a user id are set."""
+
+    homeserver: str | None = None
+    """The homeserver's client API address, e.g. "https://matrix.example.org"."""
+    user_id: str | None = None
+    """The bot's account, e.g. "@infopoint:example.org"."""
+    password: SecretStr | None = None
+    """Used once, to log in and create the bot's device; the session is kept in var/matrix."""
+    access_token: SecretStr | None = None
+    """Instead of a password: a token of a device created for the bot."""
+    device_name: str = "infopoint"
+    staff_room_id: str | None = None
+    """The room where staff see ticket cards and answer ("!abc:example.org")."""
+    staff_power_level: int = 0
+    """Members of the staff room with at least this power level are staff."""
+    staff_ids: Annotated[list[str], NoDecode] = []
+    """Matrix user ids of staff regardless of their power level (comma-separated)."""
+    sync_timeout_seconds: int = Field(default=30, ge=1, le=300)
+    """How long one long-poll sync waits for new events."""
+
+    @field_validator("staff_ids", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @model_validator(mode="after")
+    def _complete(self) -> MatrixSettings:
+        if self.homeserver is None:
+            return self
+        if not self.user_id:
+            raise ValueError("USER_ID: required when HOMESERVER is set")
+        if self.password is None and self.access_token is None:
+            raise ValueError("PASSWORD: set a password or an ACCESS_TOKEN")
+        return self
+
+    @property
+    def enabled(self) -> bool:
+        return self.homeserver is not None
+
+
 class Settings(BaseSettings):
     """Everything the bot can be configured with; .env.example documents each setting."""
 
@@ -90,6 +133,7 @@ class Settings(BaseSettings):
 
     database: DatabaseSettings = DatabaseSettings()
     telegram: TelegramSettings = TelegramSettings()
+    matrix: MatrixSettings = MatrixSettings()
     default_language: Literal["pl", "en", "uk", "ru"] = "en"
     timezone: str = "Europe/Warsaw"
     var_dir: Path = Path("var")

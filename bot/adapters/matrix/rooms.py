@@ -1,0 +1,69 @@
+"""Sending into Matrix rooms, encrypted where the room is, and the errors that can happen."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from nio import AsyncClient, LocalProtocolError, RoomSendError
+
+log = logging.getLogger(__name__)
+
+
+class MatrixSendError(Exception):
+    """The homeserver refused a message, or the bot is not in the room."""
+
+    def __init__(self, reason: str, *, permanent: bool) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
+        """Retrying will not help: the bot was removed, or the person left."""
+
+
+PERMANENT_ERRORS = frozenset({"M_FORBIDDEN", "M_NOT_FOUND", "M_UNKNOWN"})
+
+
+class RoomSender:
+    """Sends message events; for an encrypted room it first makes sure every member's devices
+    have our group session (one at a time: nio's key queries and claims must not overlap)."""
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+        self.crypto = asyncio.Lock()
+
+    async def send(self, room_id: str, content: dict[str, Any]) -> str:
+        """Send ``content`` as an ``m.room.message``; the new event's id."""
+        client = self.client
+        room = client.rooms.get(room_id)
+        if room is None:
+            raise MatrixSendError("the bot is not in this room", permanent=True)
+        if room.encrypted and client.olm is not None:
+            await self._share_session(room_id)
+        try:
+            answer = await client.room_send(
+                room_id,
+                "m.room.message",
+                content,
+                # A bot cannot verify people's devices; their messages are still encrypted.
+                ignore_unverified_devices=True,
+            )
+        except LocalProtocolError as error:
+            raise MatrixSendError(str(error), permanent=False) from error
+        if isinstance(answer, RoomSendError):
+            raise MatrixSendError(
+                f"{answer.status_code}: {answer.message}",
+                permanent=answer.status_code in PERMANENT_ERRORS,
+            )
+        return str(answer.event_id)
+
+    async def _share_session(self, room_id: str) -> None:
+        client = self.client
+        async with self.crypto:
+            room = client.rooms[room_id]
+            if not room.members_synced:
+                await client.joined_members(room_id)
+            if client.should_query_keys:
+                await client.keys_query()
+            if client.olm.should_share_group_session(room_id):
+                await client.share_group_session(room_id, ignore_unverified_devices=True)
