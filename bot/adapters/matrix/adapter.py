@@ -156,6 +156,7 @@ class MatrixAdapter:
         token = await self._cursors.get(self._cursor)
         first = True
         backoff = 0.0
+        saving: asyncio.Task[None] | None = None
         while True:
             try:
                 # After a restart, full state: nio keeps no room state between runs.
@@ -183,13 +184,23 @@ class MatrixAdapter:
                 await asyncio.sleep(1.0)
                 continue
             token = answer.next_batch
-            await self._cursors.put(self._cursor, token, datetime.now(UTC))
+            # Saved while the next sync waits: saving late only means events come again (and
+            # are recognised), so the write need not hold up the next message.
+            if saving is not None:
+                await saving
+            saving = asyncio.create_task(self._save_cursor(token))
             first = False
             staff_room = self._staff_room
             # Cards can be posted once the staff room's state has arrived (the sync after the
             # one that accepted its invite).
             if staff_room is None or staff_room.room_id in client.rooms:
                 self.ready.set()
+
+    async def _save_cursor(self, token: str) -> None:
+        try:
+            await self._cursors.put(self._cursor, token, datetime.now(UTC))
+        except Exception:
+            log.exception("Matrix: could not save the sync token; it is saved after the next sync")
 
     async def _maintain_keys(self) -> None:
         """What nio's sync_forever does between syncs: keep our keys and sessions current."""
