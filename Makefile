@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run chat test bench bench-reports lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test bench bench-reports bench-matrix lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ bench: $(STAMP) $(MO)
 ## bench-reports: report timings over a million generated contacts (SQLite; DB=postgres too)
 bench-reports: $(STAMP)
 	$(BIN)/python -m bench.reports --rows $(or $(ROWS),1000000) --db $(or $(DB),sqlite)
+
+## bench-matrix: round-trip latency on a local Synapse, the bot against a bare echo bot
+bench-matrix: $(STAMP) $(MO)
+	$(BIN)/python -m bench.matrix --messages $(or $(N),200)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot bench tests hatch_build.py db/env.py
