@@ -23,8 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser(
         "run",
         help="run the bot on every configured messenger (a console chat when none is)",
-        description="Run the bot on Telegram when INFOPOINT_TELEGRAM__TOKEN is set; otherwise "
-        "start a console chat. Migrates the database first.",
+        description="Run the bot on Telegram when INFOPOINT_TELEGRAM__TOKEN is set and on "
+        "Matrix when INFOPOINT_MATRIX__HOMESERVER is; with neither, start a console chat. "
+        "Migrates the database first.",
         epilog=EPILOG,
     )
     commands.add_parser(
@@ -128,7 +129,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database.upgrade(settings.database.url, args.revision)
         print(f"database at revision {args.revision}")
         return 0
-    console = args.command == "chat" or not settings.telegram.enabled
+    console = args.command == "chat" or not (settings.telegram.enabled or settings.matrix.enabled)
     configure_logging(settings, quiet=console)
     try:
         if args.command == "chat":
