@@ -127,6 +127,7 @@ async def build_core(settings: Settings) -> Core:
         retention_days=settings.retention_days,
         reports=reports,
         ticket_events=boards,
+        flood_per_minute=settings.flood_messages_per_minute,
     )
     return Core(engine, db, knowledge, reports, tickets, staff, boards, people)
 

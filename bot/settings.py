@@ -149,6 +149,9 @@ class Settings(BaseSettings):
     """Messages closer together than this are one contact (see "How we count")."""
     retention_days: int = Field(default=90, ge=1)
     """Message texts older than this are deleted by the daily retention job."""
+    flood_messages_per_minute: int = Field(default=20, ge=1)
+    """More messages than this from one person within a minute get one "slow down" notice;
+    the rest of that minute's messages are dropped unread."""
     office_hours: str = "mon-fri 09:00-17:00"
     """When staff answer tickets, e.g. "mon-fri 09:00-17:00; sat 10:00-14:00" (local time);
     Polish public holidays are always off. Set it to the Point's real hours."""

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.flood import FloodGate, RecentLanguages, Verdict
 from bot.core.handoff import EventEffects, HandOff, TicketIntent
 from bot.core.i18n import LANGUAGES, Translator
 from bot.core.knowledge import CATEGORIES, Decision, Handoff, KnowledgeBase, resolve
 from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
-from bot.core.messages import Attachment, Inbound, Reply
+from bot.core.messages import Attachment, Inbound, Reply, Unreadable
 from bot.core.ports import (
     AssessmentNote,
     ContactNote,
@@ -25,7 +26,7 @@ from bot.core.ports import (
 from bot.core.screens import HUMAN, Screens
 from bot.core.signals import DangerCategory
 from bot.core.smalltalk import SmallTalk, classify_small_talk
-from bot.core.tickets import TicketEvents, TicketReason
+from bot.core.tickets import MAX_TICKET_NUMBER, TicketEvents, TicketReason
 from bot.core.typed import command_of, typed_choice
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class DialogueEngine:
         retention_days: int = 90,
         reports: ReportDesk | None = None,
         ticket_events: TicketEvents | None = None,
+        flood_per_minute: int = 20,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -58,13 +60,25 @@ class DialogueEngine:
         self._reports = reports
         self.handoff = handoff
         self._ticket_events = ticket_events
+        self._flood = FloodGate(flood_per_minute)
+        self._languages_seen = RecentLanguages()
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event in one transaction; a redelivered event yields no replies."""
         key = self._pseudonymise(inbound.channel, inbound.user_id)
+        verdict = self._flood.check(key, inbound.received_at)
+        if verdict is not Verdict.ALLOW:
+            # Nothing is read or written for a flood: it must cost the database nothing.
+            if verdict is Verdict.DROP:
+                return []
+            log.info("flood control: slowing down %s", key[:12])
+            language = self._languages_seen.get(key) or self._hint_or_default(inbound)
+            return [self.screens.slow_down(language)]
         effects = EventEffects()
         async with self._locks.hold(key):
             replies = await self._handle_in_transaction(key, inbound, effects)
+            if replies:
+                self._languages_seen.remember(key, replies[-1].language)
             # Staff boards learn of a ticket only once its change is committed.
             for number in dict.fromkeys(effects.published):
                 await self._tell_staff(number, effects)
@@ -148,6 +162,14 @@ class DialogueEngine:
         """What an adapter says when handling an event failed, before anything was stored."""
         return self.screens.apology(normalise_hint(language_hint) or self._default_language)
 
+    def private_chats_only(self, language_hint: str | None) -> Reply:
+        """What an adapter says before leaving a group it was added to."""
+        language = normalise_hint(language_hint) or self._default_language
+        return self.screens.private_chats_only(language)
+
+    def _hint_or_default(self, inbound: Inbound) -> str:
+        return normalise_hint(inbound.language_hint) or self._default_language
+
     def _language(self, person: PersonRecord, inbound: Inbound) -> str:
         return person.language or normalise_hint(inbound.language_hint) or self._default_language
 
@@ -156,7 +178,12 @@ class DialogueEngine:
     ) -> list[Reply]:
         if inbound.unreadable is not None:
             # Never silence: the person would think they had been heard.
-            return [self.screens.undecryptable(self._language(person, inbound))]
+            language = self._language(person, inbound)
+            if inbound.unreadable is Unreadable.ENCRYPTED:
+                return [self.screens.undecryptable(language)]
+            if inbound.unreadable is Unreadable.PICTURE_OR_FILE:
+                return [self.screens.picture_or_file(language)]
+            return [self.screens.not_text(language)]
         text = (inbound.text or "").strip()
         choice = inbound.choice or typed_choice(person.state.last_options, text)
         if choice is not None:
@@ -207,7 +234,7 @@ class DialogueEngine:
         """A 👍/👎 under an answer (once per answer shown) or after a ticket (once)."""
         verdict, _, topic_id = value.partition(":")
         kind, _, number = topic_id.partition(":")
-        if verdict in ("up", "down") and kind == "ticket" and number.isdecimal():
+        if verdict in ("up", "down") and kind == "ticket" and _ticket_number(number):
             effects.rate = (int(number), verdict == "up")
             return []
         if verdict not in ("up", "down") or self._knowledge.topic(topic_id) is None:
@@ -386,3 +413,8 @@ class DialogueEngine:
             self.screens.not_understood(language),
             *self.handoff.after_unanswered(person, language, text),
         ]
+
+
+def _ticket_number(text: str) -> bool:
+    """Whether a button's text can be a ticket's number (a forged one may be anything)."""
+    return text.isdecimal() and int(text) <= MAX_TICKET_NUMBER

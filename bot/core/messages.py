@@ -20,6 +20,10 @@ class Unreadable(StrEnum):
 
     ENCRYPTED = "encrypted"
     """An end-to-end encrypted message whose key the person's app did not share with us."""
+    PICTURE_OR_FILE = "picture_or_file"
+    """A photo or a document: often of an official paper, which staff can look at."""
+    NOT_TEXT = "not_text"
+    """A sticker, voice note, video, location, contact, poll, or anything else not text."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,15 @@ from bot.core.knowledge import CATEGORIES, KnowledgeBase, Topic
 from bot.core.messages import Link, Option, Reply
 
 HUMAN = "human"
+COMMAND_QUOTE = 40
+"""How much of an unknown command is quoted back to the person."""
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters, with an ellipsis when it was longer."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 """The option id of "Talk to a person", under every answer and in the menu."""
 
 
@@ -274,7 +283,11 @@ class Screens:
     def unknown_command(self, language: str, command: str) -> Reply:
         t = self._t(language)
         return Reply(
-            t._("I do not know the command {command}. /help lists what I can do.", command=command),
+            t._(
+                "I do not know the command {command}. /help lists what I can do.",
+                # Quoted back only in part: the command is whatever the person typed.
+                command=shorten(command, COMMAND_QUOTE),
+            ),
             language,
         )
 
@@ -293,6 +306,46 @@ class Screens:
                 "I could not decrypt your last message: your app has not shared its encryption "
                 "key with me yet. I have asked it for the key. Please send the message again. "
                 "If this keeps happening, start a new direct chat with me."
+            ),
+            language,
+        )
+
+    def not_text(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._("I can read only text. Please write your question in words."),
+            language,
+            options=(self.human_option(language),),
+        )
+
+    def picture_or_file(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "I can read only text, so I cannot look at pictures or files. If it is a "
+                "document you have questions about, the Information Point's staff can help: "
+                "talk to a person. Or write your question in words."
+            ),
+            language,
+            options=(self.human_option(language),),
+        )
+
+    def slow_down(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "You are sending messages faster than I can answer them. Please wait a minute, "
+                "then write your question in one message."
+            ),
+            language,
+        )
+
+    def private_chats_only(self, language: str) -> Reply:
+        t = self._t(language)
+        return Reply(
+            t._(
+                "I answer only in private chats, so I am leaving this group. Write to me "
+                "directly to ask your question."
             ),
             language,
         )

@@ -17,6 +17,7 @@ from bot.core.messages import Reply
 from bot.core.office_hours import OfficeHours
 from bot.core.staff_screens import StaffScreens
 from bot.core.tickets import (
+    MAX_TICKET_NUMBER,
     PersonOutbox,
     StaffMember,
     TakeOutcome,
@@ -87,6 +88,8 @@ class StaffDesk:
             return self.screens.listing(await self._store.open_tickets(), now)
         if number is None:
             return self.screens.said(said.USAGE)
+        if number > MAX_TICKET_NUMBER:
+            return self.screens.said(said.NOT_FOUND, number=number)
         match action.command:
             case StaffCommand.SHOW:
                 view = await self._store.view(number)

@@ -9,6 +9,10 @@ from typing import Protocol
 
 from bot.core.messages import Reply
 
+MAX_TICKET_NUMBER = 2**31 - 1
+"""Larger numbers (typed or forged) name no ticket, and would overflow the database's
+integers."""
+
 
 class TicketReason(StrEnum):
     """Why a ticket was opened."""
