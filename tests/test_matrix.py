@@ -359,3 +359,34 @@ async def test_the_first_sync_is_history_and_an_access_token_will_do(world: Worl
     assert replies[1].body.startswith("Я відповідатиму мовою: Українська.")
     assert replies[3].body.startswith("Номер PESEL для іноземців")
     assert len(olena.from_user(room, world.bot_id)) == 4
+
+
+async def test_pictures_get_a_clear_answer_and_groups_are_left(world: World) -> None:
+    async with world.running_bot():
+        olena = await world.user("olena")
+        room = await olena.open_dm(world.bot_id, encrypted=False)
+        await olena.say(room, PESEL_QUESTION_UK)
+        await olena.replies(room, world.bot_id, 3)
+        await olena.send_raw(
+            room,
+            "m.room.message",
+            {"msgtype": "m.image", "body": "karta.jpg", "url": "mxc://localhost/abc"},
+        )
+        picture = (await olena.replies(room, world.bot_id, 4))[3]
+        assert picture.body.startswith("Я можу читати лише текст, тому не можу переглядати фото")
+        assert picture.body.endswith("\n\n1. Поговорити з людиною")
+
+        friend = await world.user("friend")
+        group = await olena.open_room([world.bot_id, friend.user_id], "Друзі")
+        await friend.join(group)
+        await olena.until_member(group, world.bot_id)
+        await olena.say(group, "Привіт усім")
+        # Matrix tells the bot nothing of a group's language: the default language (English).
+        said = await olena.first(group, world.bot_id, lambda m: "private chats" in m.body)
+        assert said.body.startswith("I answer only in private chats, so I am leaving this group.")
+
+        def left() -> bool:
+            room_now = olena.client.rooms[group]
+            return world.bot_id not in room_now.users
+
+        await olena._wait(left)

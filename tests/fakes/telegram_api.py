@@ -293,6 +293,9 @@ class FakeBotApi:
     async def _api_setWebhook(self, _params: dict[str, Any]) -> Any:  # noqa: N802
         return True
 
+    async def _api_leaveChat(self, _params: dict[str, Any]) -> Any:  # noqa: N802
+        return True
+
     def _message(
         self, params: dict[str, Any], *, text: str | None = None, message_id: object = None
     ) -> dict[str, Any]:

@@ -22,8 +22,16 @@ from nio import (
     InviteMemberEvent,
     LocalProtocolError,
     MegolmEvent,
+    RoomEncryptedFile,
+    RoomEncryptedImage,
     RoomMemberEvent,
+    RoomMessage,
+    RoomMessageEmote,
+    RoomMessageFile,
+    RoomMessageImage,
+    RoomMessageNotice,
     RoomMessageText,
+    StickerEvent,
     SyncError,
     SyncResponse,
 )
@@ -55,6 +63,13 @@ ROOMS_AT_ONCE: Final = 16
 """People's rooms handled concurrently; events within one room stay in order."""
 MAX_BACKOFF: Final = 60.0
 READY_TIMEOUT: Final = 30.0
+DIRECT_CHAT_MEMBERS: Final = 2
+PICTURES_OR_FILES: Final = (
+    RoomMessageImage,
+    RoomMessageFile,
+    RoomEncryptedImage,
+    RoomEncryptedFile,
+)
 
 
 class MatrixAdapter:
@@ -90,6 +105,7 @@ class MatrixAdapter:
         self.board: MatrixStaffBoard | None = None
         self._staff_room: StaffRoom | None = None
         self._sender: RoomSender | None = None
+        self._left: set[str] = set()
 
     async def connect(self) -> None:
         """Log in (or restore the saved device) and load the encryption keys."""
@@ -228,7 +244,7 @@ class MatrixAdapter:
             if info.timeline.limited and not _joins(own, events):
                 log.warning("Matrix: a room's timeline was cut short; older events are skipped")
             for event in events:
-                if event.sender != own and isinstance(event, (RoomMessageText, MegolmEvent)):
+                if event.sender != own and _from_a_person(event):
                     work[room_id].append(event)
         await asyncio.gather(*(self._room(room_id, events) for room_id, events in work.items()))
 
@@ -257,13 +273,21 @@ class MatrixAdapter:
             if isinstance(event, RoomMessageText):
                 await staff_room.on_message(event)
             return
+        room = self.client.rooms.get(room_id)
+        if room is not None and room.member_count > DIRECT_CHAT_MEMBERS:
+            await self._leave_group(room_id, room)
+            return
         unreadable = None
         text = None
         if isinstance(event, MegolmEvent):
             unreadable = Unreadable.ENCRYPTED
             await self._request_key(event)
-        else:
+        elif isinstance(event, (RoomMessageText, RoomMessageEmote)):
             text = self._bang.sub(r"/\1", without_reply_fallback(event.body))
+        elif isinstance(event, PICTURES_OR_FILES):
+            unreadable = Unreadable.PICTURE_OR_FILE
+        else:
+            unreadable = Unreadable.NOT_TEXT
         inbound = Inbound(
             channel=Channel.MATRIX,
             user_id=event.sender,
@@ -274,6 +298,15 @@ class MatrixAdapter:
             unreadable=unreadable,
         )
         await self._send(room_id, await self._engine.handle(inbound))
+
+    async def _leave_group(self, room_id: str, room: Any) -> None:
+        """A room with others besides the person: the bot answers only in direct chats."""
+        if room_id in self._left:
+            return
+        self._left.add(room_id)
+        log.info("Matrix: leaving a group room the bot was invited to")
+        await self._send(room_id, [self._engine.private_chats_only(None)])
+        await self.client.room_leave(room_id)
 
     async def _request_key(self, event: MegolmEvent) -> None:
         """Ask the sender's devices again for the key; the person is told to resend anyway."""
@@ -311,3 +344,11 @@ def _joins(user_id: str, events: list[Any]) -> bool:
         and event.membership == "join"
         for event in events
     )
+
+
+def _from_a_person(event: Any) -> bool:
+    """Messages, stickers and undecryptable events; never notices, which are what bots send
+    (answering them could start two bots talking to each other forever)."""
+    if isinstance(event, RoomMessageNotice):
+        return False
+    return isinstance(event, (RoomMessage, StickerEvent, MegolmEvent))

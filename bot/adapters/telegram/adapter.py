@@ -23,10 +23,11 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.rendering import keyboard, render_html
+from bot.adapters.telegram.splitting import split_html
 from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
-from bot.core.messages import Channel, Inbound, Reply
+from bot.core.messages import Channel, Inbound, Reply, Unreadable
 from bot.core.ports import ReportFile
 from bot.core.staff import StaffDesk
 from bot.settings import TelegramSettings
@@ -77,6 +78,12 @@ class TelegramAdapter:
             self.application.add_handler(CallbackQueryHandler(group.on_button, r"^ticket:"))
         private_text = filters.ChatType.PRIVATE & filters.TEXT
         self.application.add_handler(MessageHandler(private_text, self._on_text))
+        private_other = filters.ChatType.PRIVATE & ~filters.TEXT & ~filters.StatusUpdate.ALL
+        self.application.add_handler(MessageHandler(private_other, self._on_not_text))
+        other_groups: filters.BaseFilter = filters.ChatType.GROUPS
+        if settings.staff_chat_id is not None:
+            other_groups &= ~filters.Chat(settings.staff_chat_id)
+        self.application.add_handler(MessageHandler(other_groups, self._on_group))
         self.application.add_handler(CallbackQueryHandler(self._on_button))
         self.application.add_error_handler(self._on_error)
 
@@ -99,7 +106,10 @@ class TelegramAdapter:
                 secret_token=secret.get_secret_value() if secret else None,
             )
         else:
-            await updater.start_polling(allowed_updates=[Update.MESSAGE, Update.CALLBACK_QUERY])
+            await updater.start_polling(
+                # An edited question is answered again, as corrected.
+                allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
+            )
         await app.start()
         log.info("Telegram adapter started (%s) as @%s", settings.mode, app.bot.username)
 
@@ -138,6 +148,35 @@ class TelegramAdapter:
         )
         await self._send(message, await self._engine.handle(inbound))
 
+    async def _on_not_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A sticker, photo, voice note, file, location...: the bot reads only text."""
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        picture = bool(message.photo or message.document)
+        inbound = Inbound(
+            channel=Channel.TELEGRAM,
+            user_id=str(user.id),
+            event_id=str(update.update_id),
+            received_at=message.date,
+            language_hint=user.language_code,
+            address=str(message.chat_id),
+            unreadable=Unreadable.PICTURE_OR_FILE if picture else Unreadable.NOT_TEXT,
+        )
+        await self._send(message, await self._engine.handle(inbound))
+
+    async def _on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """Added to a group by mistake: say where the bot works, and leave."""
+        chat, user = update.effective_chat, update.effective_user
+        if chat is None:
+            return
+        log.info("leaving a group the bot was added to")
+        notice = self._engine.private_chats_only(user.language_code if user else None)
+        try:
+            await chat.send_message(render_html(notice), parse_mode=ParseMode.HTML)
+        finally:
+            await context.bot.leave_chat(chat.id)
+
     async def _on_button(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A pressed inline button: its callback data is the option's stable id."""
         query = update.callback_query
@@ -168,8 +207,14 @@ class TelegramAdapter:
                     parse_mode=ParseMode.HTML,
                 )
                 continue
+            # A long answer goes in parts, cut between paragraphs; its buttons under the last.
+            *first, last = split_html(render_html(reply))
+            for part in first:
+                await anchor.chat.send_message(
+                    part, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
+                )
             await anchor.chat.send_message(
-                render_html(reply),
+                last,
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(reply),
                 link_preview_options=_NO_PREVIEW,

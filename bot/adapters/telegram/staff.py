@@ -18,6 +18,7 @@ from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.rendering import keyboard, render_html
+from bot.adapters.telegram.splitting import split_html
 from bot.core.messages import Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
 from bot.core.staff_screens import NOT_STAFF, StaffScreens
@@ -49,11 +50,11 @@ class TelegramPeople:
     async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
         try:
             for reply in replies:
+                *first, last = split_html(render_html(reply))
+                for part in first:
+                    await self._bot.send_message(int(to.address), part, parse_mode=ParseMode.HTML)
                 await self._bot.send_message(
-                    int(to.address),
-                    render_html(reply),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply),
+                    int(to.address), last, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
                 )
         except Forbidden as error:
             return DeliveryFailure(f"the person blocked the bot ({error.message})", True)
