@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import logging
 
+from bot.core.coordinator import coordinator_report
 from bot.core.flood import FloodGate, RecentLanguages, Verdict
 from bot.core.handoff import EventEffects, HandOff, TicketIntent
 from bot.core.i18n import LANGUAGES, Translator
 from bot.core.knowledge import CATEGORIES, Decision, Handoff, KnowledgeBase, resolve
 from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
-from bot.core.messages import Attachment, Inbound, Reply, Unreadable
+from bot.core.messages import Inbound, Reply, Unreadable
 from bot.core.ports import (
     AssessmentNote,
     ContactNote,
@@ -93,7 +94,10 @@ class DialogueEngine:
                 return []
             person = await conversation.load_person(key, inbound.channel, now)
             if command_of(inbound.text) == "/report":
-                return await self._report(person, inbound)
+                language = self._language(person, inbound)
+                return await coordinator_report(
+                    self._reports, self.screens, person.key, language, inbound
+                )
             replies = self._respond(person, inbound, effects)
             if person.erased:
                 await conversation.erase_person(key, now)
@@ -127,36 +131,6 @@ class DialogueEngine:
         except Exception:
             # The ticket is stored; the reminder job shows it to staff if this failed.
             log.exception("could not update the staff boards for ticket #%d", number)
-
-    async def _report(self, person: PersonRecord, inbound: Inbound) -> list[Reply]:
-        """/report [YYYY-MM]: the coordinator's report; anyone else is politely refused.
-
-        Not a contact: reports are staff work, not help to a beneficiary.
-        """
-        language = self._language(person, inbound)
-        desk = self._reports
-        if desk is None or not desk.is_coordinator(inbound.channel, inbound.user_id):
-            log.warning("refused /report from a non-coordinator (%s)", person.key[:12])
-            return [self.screens.not_a_coordinator(language)]
-        argument = (inbound.text or "").split()[1:2]
-        report_language = language if language in ("pl", "en") else "pl"
-        try:
-            report = await desk.monthly(
-                argument[0] if argument else None, report_language, inbound.received_at
-            )
-        except ValueError as error:
-            return [self.screens.report_problem(language, str(error))]
-        return [
-            Reply(
-                report.summary,
-                report_language,
-                attachment=Attachment(
-                    report.filename,
-                    report.content,
-                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                ),
-            )
-        ]
 
     def apology(self, language_hint: str | None) -> Reply:
         """What an adapter says when handling an event failed, before anything was stored."""

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
 from bot.core.tickets import NewTicket, TicketLine
-from bot.storage import tickets
+from bot.storage import person_tickets
 from bot.storage.contacts import record_contact
 from bot.storage.erasure import random_key, unlink_contacts
 from bot.storage.models import (
@@ -121,22 +121,22 @@ class SqlConversation:
             )
             await self._session.delete(person)
         await unlink_contacts(self._session, key, self._zone)
-        await tickets.erase_tickets(self._session, key, random_key(), now)
+        await person_tickets.erase_tickets(self._session, key, random_key(), now)
 
     async def open_ticket(self, ticket: NewTicket, now: datetime) -> int:
-        return await tickets.open_ticket(self._session, ticket, now)
+        return await person_tickets.open_ticket(self._session, ticket, now)
 
     async def add_ticket_line(self, number: int, line: TicketLine) -> None:
-        await tickets.add_line(self._session, number, line)
+        await person_tickets.add_line(self._session, number, line)
 
     async def raise_ticket_priority(self, number: int, now: datetime) -> None:
-        await tickets.raise_priority(self._session, number, now)
+        await person_tickets.raise_priority(self._session, number, now)
 
     async def close_own_ticket(self, number: int, now: datetime) -> None:
-        await tickets.close_by_person(self._session, number, now)
+        await person_tickets.close_by_person(self._session, number, now)
 
     async def rate_ticket(self, number: int, key: str) -> bool:
-        return await tickets.rate_ticket(self._session, number, key)
+        return await person_tickets.rate_ticket(self._session, number, key)
 
     async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
         self._session.add(

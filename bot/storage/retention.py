@@ -19,7 +19,7 @@ from bot.storage.models import (
     Ticket,
     TicketMessage,
 )
-from bot.storage.tickets import CLOSED
+from bot.storage.person_tickets import CLOSED
 
 log = logging.getLogger(__name__)
 UNLINK_BATCH: Final = 200
