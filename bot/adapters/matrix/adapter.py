@@ -95,6 +95,7 @@ class MatrixAdapter:
         self._staff = staff
         self._tickets = tickets
         self._task: asyncio.Task[None] | None = None
+        self._saving: asyncio.Task[None] | None = None
         self._rooms_at_once = asyncio.Semaphore(ROOMS_AT_ONCE)
         commands = [name for name, _ in engine.screens.command_descriptions("en")]
         self._bang = re.compile(r"^!(" + "|".join(commands) + r")\b", re.IGNORECASE)
@@ -154,6 +155,8 @@ class MatrixAdapter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._saving is not None:
+            await self._saving  # before the database it writes to is closed
         if self._sender is not None:
             await self._sender.client.close()
 
@@ -172,7 +175,6 @@ class MatrixAdapter:
         token = await self._cursors.get(self._cursor)
         first = True
         backoff = 0.0
-        saving: asyncio.Task[None] | None = None
         while True:
             try:
                 # After a restart, full state: nio keeps no room state between runs.
@@ -202,9 +204,9 @@ class MatrixAdapter:
             token = answer.next_batch
             # Saved while the next sync waits: saving late only means events come again (and
             # are recognised), so the write need not hold up the next message.
-            if saving is not None:
-                await saving
-            saving = asyncio.create_task(self._save_cursor(token))
+            if self._saving is not None:
+                await self._saving
+            self._saving = asyncio.create_task(self._save_cursor(token))
             first = False
             staff_room = self._staff_room
             # Cards can be posted once the staff room's state has arrived (the sync after the
