@@ -231,14 +231,17 @@ class SqlTicketStore:
 
     # Cards: which board message shows which ticket.
 
-    async def cards(self, number: int, board: str) -> list[tuple[str, str, bool]]:
+    async def card(self, number: int, board: str, chat: str) -> str | None:
+        """The message id of the ticket's card in that chat, if it was posted there."""
         async with self._sessions() as session:
-            rows = await session.execute(
-                select(TicketCard.chat, TicketCard.message, TicketCard.is_card).where(
-                    TicketCard.ticket_id == number, TicketCard.board == board
+            return await session.scalar(
+                select(TicketCard.message).where(
+                    TicketCard.ticket_id == number,
+                    TicketCard.board == board,
+                    TicketCard.chat == chat,
+                    TicketCard.is_card,
                 )
             )
-            return [(chat, message, is_card) for chat, message, is_card in rows]
 
     async def add_card(
         self, number: int, board: str, chat: str, message: str, *, is_card: bool

@@ -15,6 +15,7 @@ from typing import Any, Final
 from nio import AsyncClient, RoomMessageText
 
 from bot.adapters.matrix.rendering import (
+    BangCommands,
     edit_of,
     in_reply_to,
     notice,
@@ -33,18 +34,7 @@ BOARD: Final = "matrix"
 CREATE: Final = "m.room.create"
 _COMMAND = re.compile(r"^[!/](\w+)(?:\s+#?(\d+))?(?:\s+(.*))?$", re.DOTALL)
 _COMMANDS: Final = {command.value: command for command in StaffCommand}
-_SLASH_COMMAND = re.compile(r"(?<![\w/])/(" + "|".join(_COMMANDS) + r")\b")
-
-
-def as_bang_commands(reply: Reply) -> Reply:
-    """Staff texts name Telegram's /commands; Matrix clients keep /words for themselves."""
-    return Reply(
-        _SLASH_COMMAND.sub(r"!\1", reply.text),
-        reply.language,
-        title=reply.title,
-        links=reply.links,
-        options=reply.options,
-    )
+STAFF_COMMANDS: Final = BangCommands(_COMMANDS)
 
 
 def board_notice(reply: Reply) -> dict[str, Any]:
@@ -53,7 +43,7 @@ def board_notice(reply: Reply) -> dict[str, Any]:
     for option in reply.options:
         _, number, verb = [*option.id.split(":"), "", ""][:3]
         commands.append(f"{option.label}: !{verb} {number}")
-    shown = as_bang_commands(Reply(reply.text, reply.language, title=reply.title))
+    shown = STAFF_COMMANDS.shown(Reply(reply.text, reply.language, title=reply.title))
     content = notice(shown)
     if commands:
         content["body"] += "\n\n" + " · ".join(commands)
@@ -95,19 +85,14 @@ class MatrixStaffBoard:
 
     async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
         content = board_notice(self._screens.card(ticket, datetime.now(UTC)))
-        cards = [
-            message
-            for chat, message, is_card in await self._store.cards(ticket.number, BOARD)
-            if is_card and chat == self._room_id
-        ]
-        if cards:
-            anchor = cards[0]
+        anchor = await self._store.card(ticket.number, BOARD, self._room_id)
+        if anchor is not None:
             await self._sender.send(self._room_id, edit_of(anchor, content))
         else:
             anchor = await self._sender.send(self._room_id, content)
             await self._store.add_card(ticket.number, BOARD, self._room_id, anchor, is_card=True)
         if news is not None:
-            note = notice(as_bang_commands(self._screens.news(ticket, news)))
+            note = notice(STAFF_COMMANDS.shown(self._screens.news(ticket, news)))
             sent = await self._sender.send(self._room_id, in_reply_to(anchor, note))
             await self._store.add_card(ticket.number, BOARD, self._room_id, sent, is_card=False)
 

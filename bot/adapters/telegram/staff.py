@@ -80,24 +80,20 @@ class TelegramStaffBoard:
     async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
         card = self._screens.card(ticket, datetime.now(UTC))
         html, markup = render_html(card), keyboard(card)
-        cards = [
-            message
-            for chat, message, is_card in await self._store.cards(ticket.number, BOARD)
-            if is_card and chat == str(self._chat_id)
-        ]
-        if cards:
+        card_id = await self._store.card(ticket.number, BOARD, str(self._chat_id))
+        if card_id is not None:
             try:
                 await self._bot.edit_message_text(
                     html,
                     self._chat_id,
-                    int(cards[0]),
+                    int(card_id),
                     parse_mode=ParseMode.HTML,
                     reply_markup=markup,
                 )
             except BadRequest as error:
                 if "not modified" not in error.message.lower():
                     raise
-            anchor = int(cards[0])
+            anchor = int(card_id)
         else:
             sent = await self._bot.send_message(
                 self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
