@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -36,7 +35,7 @@ from nio import (
     SyncResponse,
 )
 
-from bot.adapters.matrix.rendering import notice, without_reply_fallback
+from bot.adapters.matrix.rendering import BangCommands, notice, without_reply_fallback
 from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
 from bot.adapters.matrix.session import open_client
 from bot.adapters.matrix.staff import MatrixPeople, MatrixStaffBoard, StaffRoom
@@ -98,8 +97,7 @@ class MatrixAdapter:
         self._saving: asyncio.Task[None] | None = None
         self._rooms_at_once = asyncio.Semaphore(ROOMS_AT_ONCE)
         commands = [name for name, _ in engine.screens.command_descriptions("en")]
-        self._bang = re.compile(r"^!(" + "|".join(commands) + r")\b", re.IGNORECASE)
-        self._slash = re.compile(r"(?<![\w/])/(" + "|".join(commands) + r")\b")
+        self._commands = BangCommands(commands)
         self.ready = asyncio.Event()
         """Set after the first sync (and once in the staff room, if there is one)."""
         self.people: MatrixPeople | None = None
@@ -285,7 +283,7 @@ class MatrixAdapter:
             unreadable = Unreadable.ENCRYPTED
             await self._request_key(event)
         elif isinstance(event, (RoomMessageText, RoomMessageEmote)):
-            text = self._bang.sub(r"/\1", without_reply_fallback(event.body))
+            text = self._commands.typed(without_reply_fallback(event.body))
         elif isinstance(event, PICTURES_OR_FILES):
             unreadable = Unreadable.PICTURE_OR_FILE
         else:
@@ -322,12 +320,8 @@ class MatrixAdapter:
     async def _send(self, room_id: str, replies: list[Reply]) -> None:
         sender = self._require_sender()
         for reply in replies:
-            content = notice(reply)
-            # People's commands are typed with "!" on Matrix: clients keep "/" for their own.
-            content["body"] = self._slash.sub(r"!\1", content["body"])
-            content["formatted_body"] = self._slash.sub(r"!\1", content["formatted_body"])
             try:
-                await sender.send(room_id, content)
+                await sender.send(room_id, notice(self._commands.shown(reply)))
             except MatrixSendError as error:
                 log.warning("Matrix: a reply was not delivered: %s", error.reason)
                 return

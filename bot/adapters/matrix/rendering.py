@@ -8,6 +8,8 @@ reply is escaped: nothing in a Reply is trusted as markup.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from html import escape
 from typing import Any, Final
 
@@ -15,6 +17,22 @@ from bot.core.messages import Reply
 
 HTML_FORMAT: Final = "org.matrix.custom.html"
 _REPLY_FALLBACK = re.compile(r"\A(?:> [^\n]*\n)+\n", re.MULTILINE)
+
+
+class BangCommands:
+    """Matrix clients keep "/words" for their own commands, so the bot's commands are typed
+    "!menu" there: texts that name "/menu" show "!menu", and "!menu" typed is read as "/menu"."""
+
+    def __init__(self, names: Iterable[str]) -> None:
+        alternatives = "|".join(names)
+        self._slash = re.compile(r"(?<![\w/])/(" + alternatives + r")\b")
+        self._bang = re.compile(r"^!(" + alternatives + r")\b", re.IGNORECASE)
+
+    def shown(self, reply: Reply) -> Reply:
+        return replace(reply, text=self._slash.sub(r"!\1", reply.text))
+
+    def typed(self, text: str) -> str:
+        return self._bang.sub(r"/\1", text)
 
 
 def plain_text(reply: Reply) -> str:
