@@ -16,18 +16,19 @@ from bot.core.knowledge import CATEGORIES, Decision, Handoff, KnowledgeBase, res
 from bot.core.language import FIRST_CONTACT_CONFIDENCE, LanguageIdentifier, normalise_hint
 from bot.core.locks import KeyedLocks
 from bot.core.messages import Inbound, Reply, Unreadable
+from bot.core.outages import OUTAGE_DELAYS, through_outages
 from bot.core.ports import (
-    AssessmentNote,
     ContactNote,
     ConversationStore,
     PersonRecord,
     Pseudonymiser,
     ReportDesk,
 )
+from bot.core.rating import rate
 from bot.core.screens import HUMAN, Screens
 from bot.core.signals import DangerCategory
 from bot.core.smalltalk import SmallTalk, classify_small_talk
-from bot.core.tickets import MAX_TICKET_NUMBER, TicketEvents, TicketReason
+from bot.core.tickets import TicketEvents, TicketReason
 from bot.core.typed import command_of, typed_choice
 
 log = logging.getLogger(__name__)
@@ -50,6 +51,7 @@ class DialogueEngine:
         reports: ReportDesk | None = None,
         ticket_events: TicketEvents | None = None,
         flood_per_minute: int = 20,
+        outage_delays: tuple[float, ...] = OUTAGE_DELAYS,
     ) -> None:
         self._store = store
         self._knowledge = knowledge
@@ -63,6 +65,7 @@ class DialogueEngine:
         self._ticket_events = ticket_events
         self._flood = FloodGate(flood_per_minute)
         self._languages_seen = RecentLanguages()
+        self._outage_delays = outage_delays
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event in one transaction; a redelivered event yields no replies."""
@@ -76,8 +79,15 @@ class DialogueEngine:
             language = self._languages_seen.get(key) or self._hint_or_default(inbound)
             return [self.screens.slow_down(language)]
         effects = EventEffects()
+
+        async def attempt() -> list[Reply]:
+            nonlocal effects
+            effects = EventEffects()  # a rolled-back attempt leaves no effects behind
+            return await self._handle_in_transaction(key, inbound, effects)
+
         async with self._locks.hold(key):
-            replies = await self._handle_in_transaction(key, inbound, effects)
+            # Raises StorageUnavailableError when the database stays away: the adapter apologises.
+            replies = await through_outages(attempt, self._store.is_outage, self._outage_delays)
             if replies:
                 self._languages_seen.remember(key, replies[-1].language)
             # Staff boards learn of a ticket only once its change is committed.
@@ -121,6 +131,8 @@ class DialogueEngine:
             await conversation.record_contact(key, inbound.channel, note, now)
             for assessment in effects.assessments:
                 await conversation.record_assessment(assessment, now)
+            if inbound.address is not None and replies:
+                await conversation.hold_replies(inbound.address, replies)
             return replies
 
     async def _tell_staff(self, number: int, effects: EventEffects) -> None:
@@ -179,7 +191,14 @@ class DialogueEngine:
         language = self._language(person, inbound)
         screens = self.screens
         if kind == "rate":
-            return self._rate(person, language, value, effects)
+            return rate(
+                self.screens,
+                self._knowledge,
+                person=person,
+                language=language,
+                value=value,
+                effects=effects,
+            )
         if kind == HUMAN:
             return self._ask_for_person(person, language, None, effects)
         if kind == "handoff" and value in ("yes", "no"):
@@ -197,27 +216,6 @@ class DialogueEngine:
             return [screens.answer(language, topic)]
         # An old keyboard, or a forged callback: say so and offer the way forward.
         return [screens.stale_option(language), screens.main_menu(language)]
-
-    def _rate(
-        self,
-        person: PersonRecord,
-        language: str,
-        value: str,
-        effects: EventEffects,
-    ) -> list[Reply]:
-        """A 👍/👎 under an answer (once per answer shown) or after a ticket (once)."""
-        verdict, _, topic_id = value.partition(":")
-        kind, _, number = topic_id.partition(":")
-        if verdict in ("up", "down") and kind == "ticket" and _ticket_number(number):
-            effects.rate = (int(number), verdict == "up")
-            return []
-        if verdict not in ("up", "down") or self._knowledge.topic(topic_id) is None:
-            return [self.screens.stale_option(language), self.screens.main_menu(language)]
-        if topic_id in person.state.rated:
-            return [self.screens.already_rated(language)]
-        person.state.rated = [*person.state.rated[-19:], topic_id]
-        effects.assessments.append(AssessmentNote(verdict == "up", "answer", topic_id))
-        return [self.screens.thanks_for_rating(language)]
 
     def _settle_language(
         self, person: PersonRecord, language: str, effects: EventEffects
@@ -387,8 +385,3 @@ class DialogueEngine:
             self.screens.not_understood(language),
             *self.handoff.after_unanswered(person, language, text),
         ]
-
-
-def _ticket_number(text: str) -> bool:
-    """Whether a button's text can be a ticket's number (a forged one may be anything)."""
-    return text.isdecimal() and int(text) <= MAX_TICKET_NUMBER

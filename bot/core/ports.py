@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from bot.core.messages import Reply
 from bot.core.tickets import NewTicket, TicketLine
 
 
@@ -79,6 +81,11 @@ class Conversation(Protocol):
         """Record the event as processed; False when it already was (a redelivery)."""
         ...
 
+    async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
+        """Keep the claimed event's replies with it until the adapter settles them, so a
+        crash between this commit and their delivery does not lose them."""
+        ...
+
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
         """The person with this pseudonym, created on first contact."""
         ...
@@ -124,6 +131,11 @@ class ConversationStore(Protocol):
     """Opens a unit of work; commits when the block ends normally, rolls back otherwise."""
 
     def begin(self) -> AbstractAsyncContextManager[Conversation]: ...
+
+    def is_outage(self, error: BaseException) -> bool:
+        """Whether ``error`` means the store is briefly unreachable, so the event may be
+        tried again; anything else is a bug, not worth repeating."""
+        ...
 
 
 class Pseudonymiser(Protocol):

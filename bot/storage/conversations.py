@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Final
@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.core.messages import Reply
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
 from bot.core.tickets import NewTicket, TicketLine
 from bot.storage import person_tickets
@@ -23,6 +24,8 @@ from bot.storage.models import (
     Person,
     ProcessedEvent,
 )
+from bot.storage.outages import is_database_outage
+from bot.storage.pending_replies import reply_to_json
 
 WARSAW: Final = ZoneInfo("Europe/Warsaw")
 DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
@@ -37,17 +40,24 @@ class SqlConversation:
         self._contact_gap = contact_gap
         self._zone = zone
         self._rows: dict[str, tuple[Person, ConversationStateRow]] = {}
+        self._claimed: ProcessedEvent | None = None
 
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
+        claimed = ProcessedEvent(channel=channel, event_id=event_id, processed_at=now)
         try:
             # A savepoint, so a duplicate leaves the surrounding transaction usable.
             async with self._session.begin_nested():
-                self._session.add(
-                    ProcessedEvent(channel=channel, event_id=event_id, processed_at=now)
-                )
+                self._session.add(claimed)
         except IntegrityError:
             return False
+        self._claimed = claimed
         return True
+
+    async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
+        if self._claimed is None:
+            raise RuntimeError("hold_replies needs an event claimed in this unit of work")
+        self._claimed.address = address
+        self._claimed.pending = [reply_to_json(reply) for reply in replies]
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
         person = await self._session.scalar(select(Person).where(Person.key == key))
@@ -163,6 +173,9 @@ class SqlConversationStore:
     async def begin(self) -> AsyncIterator[SqlConversation]:
         async with self._sessions() as session, session.begin():
             yield SqlConversation(session, self._contact_gap, self._zone)
+
+    def is_outage(self, error: BaseException) -> bool:
+        return is_database_outage(error)
 
 
 def _str_or_none(value: object) -> str | None:

@@ -93,6 +93,11 @@ class ProcessedEvent(Base):
     channel: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(128))
     processed_at: Mapped[datetime] = mapped_column(index=True)
+    address: Mapped[str | None] = mapped_column(String(255))
+    """Where the replies go (the chat or room), kept only until they are delivered."""
+    pending: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
+    """The replies not yet delivered, stored with the event's changes so that a crash after the
+    commit still answers the person; NULL once they are delivered."""
 
 
 class Contact(Base):

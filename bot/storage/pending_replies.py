@@ -1,0 +1,86 @@
+"""Replies kept with their event until the adapter has delivered them (at-least-once).
+
+The dialogue engine stores an event's replies in the same transaction as its other changes.
+The adapter settles them once Telegram or Matrix accepted them; a crash in between leaves them
+here, and the adapter sends them when it starts again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.core.messages import Link, Option, Reply
+from bot.storage.models import ProcessedEvent
+
+
+def reply_to_json(reply: Reply) -> dict[str, Any]:
+    """A reply as JSON; an attachment is not kept (reports are made again on request)."""
+    return {
+        "text": reply.text,
+        "language": reply.language,
+        "title": reply.title,
+        "links": [[link.label, link.url] for link in reply.links],
+        "options": [[option.id, option.label] for option in reply.options],
+        "topic_id": reply.topic_id,
+    }
+
+
+def reply_from_json(data: dict[str, Any]) -> Reply:
+    return Reply(
+        text=str(data["text"]),
+        language=str(data["language"]),
+        title=data.get("title"),
+        links=tuple(Link(str(label), str(url)) for label, url in data.get("links", [])),
+        options=tuple(Option(str(id_), str(label)) for id_, label in data.get("options", [])),
+        topic_id=data.get("topic_id"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Undelivered:
+    """An event's replies that were stored but not confirmed delivered."""
+
+    channel: str
+    event_id: str
+    address: str
+    replies: list[Reply]
+
+
+class SqlPendingReplies:
+    """Settles delivered replies and finds the ones a crash or an outage left behind."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    async def settle(self, channel: str, event_id: str, remaining: Sequence[Reply] = ()) -> None:
+        """Record that all but ``remaining`` of the event's replies were delivered."""
+        values: dict[str, Any] = (
+            {"pending": [reply_to_json(reply) for reply in remaining]}
+            if remaining
+            else {"pending": None, "address": None}
+        )
+        async with self._engine.begin() as connection:
+            await connection.execute(
+                update(ProcessedEvent)
+                .where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
+                .values(**values)
+            )
+
+    async def undelivered(self, channel: str) -> list[Undelivered]:
+        """The channel's events with replies still to deliver, oldest first."""
+        async with self._engine.connect() as connection:
+            rows = await connection.execute(
+                select(ProcessedEvent.event_id, ProcessedEvent.address, ProcessedEvent.pending)
+                .where(ProcessedEvent.channel == channel, ProcessedEvent.pending.is_not(None))
+                .order_by(ProcessedEvent.id)
+            )
+            return [
+                Undelivered(channel, event_id, address, [reply_from_json(r) for r in pending])
+                for event_id, address, pending in rows
+                if address is not None and pending
+            ]
