@@ -42,6 +42,7 @@ from bot.storage import database
 from bot.storage.conversations import SqlConversationStore
 from bot.storage.cursors import SqlCursors
 from bot.storage.indicators import record_knowledge_version
+from bot.storage.pending_replies import SqlPendingReplies
 from bot.storage.pseudonym import HmacPseudonymiser, load_or_create_key
 from bot.storage.tickets import SqlTicketStore
 
@@ -214,7 +215,13 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
         # Imported only when configured: a run without Telegram never loads its SDK.
         from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415
 
-        telegram = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
+        telegram = TelegramAdapter(
+            settings.telegram,
+            core.engine,
+            core.staff,
+            core.tickets,
+            SqlPendingReplies(core.database),
+        )
         core.people.channels[Channel.TELEGRAM] = telegram.people
         if telegram.board is not None:
             core.boards.boards.append(telegram.board)

@@ -69,6 +69,9 @@ class TelegramSettings(BaseModel):
             if not self.webhook_url:
                 raise ValueError("WEBHOOK_URL: required when MODE is webhook")
             if self.webhook_secret is None:
+    rate_limit: bool = True
+    """Keep to Telegram's sending limits (about 30 messages a second in all, 20 a minute in a
+    group). Off only against a local test server, where there are none to keep."""
                 raise ValueError("WEBHOOK_SECRET: required when MODE is webhook")
         return self
 

@@ -52,6 +52,29 @@ class Call:
     """What the fake answered (a sent message, with its message_id)."""
 
 
+@dataclass(frozen=True)
+class Fault:
+    """An error the fake answers one call with, as Telegram does under load or outage."""
+
+    kind: str
+    """"http": an error response; "drop": the connection is closed with no response."""
+    status: int = 500
+    description: str = "Internal Server Error"
+    retry_after: int | None = None
+
+    @staticmethod
+    def flood_wait(seconds: int = 1) -> Fault:
+        return Fault("http", 429, f"Too Many Requests: retry after {seconds}", seconds)
+
+    @staticmethod
+    def server_error(status: int = 502) -> Fault:
+        return Fault("http", status, "Bad Gateway" if status == 502 else "Internal Server Error")
+
+    @staticmethod
+    def dropped() -> Fault:
+        return Fault("drop")
+
+
 @dataclass
 class FakeBotApi:
     """The server; ``base_url`` is what the bot gets as INFOPOINT_TELEGRAM__BASE_URL."""
@@ -68,6 +91,14 @@ class FakeBotApi:
     """chat id -> user id -> status, for getChatMember (anyone else has "left")."""
     blocked: set[int] = field(default_factory=set)
     """Chats whose user blocked the bot: sending there fails with 403, as on Telegram."""
+    faults: dict[str, list[Fault]] = field(default_factory=dict)
+    """method -> faults to answer its next calls with, first first (see ``inject``)."""
+    failed: list[Call] = field(default_factory=list)
+    """Calls answered with an injected fault: Telegram did not act on them."""
+    held: list[Call] = field(default_factory=list)
+    """Calls of a ``hold`` method waiting for ``release`` (not acted on while held)."""
+    _holding: set[str] = field(default_factory=set)
+    _released: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def start(self) -> None:
         app = web.Application()
@@ -199,6 +230,65 @@ class FakeBotApi:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(enough), timeout)
         return self.sent(method)[:count]
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def inject(self, method: str, *faults: Fault) -> None:
+        """Answer the next calls of ``method`` with ``faults``, one each, then normally."""
+        self.faults.setdefault(method, []).extend(faults)
+
+    def hold(self, method: str) -> None:
+        """Keep every call of ``method`` waiting, unanswered and not acted on, until
+        ``release``: the moment a crash can strike between a commit and a send."""
+        self._holding.add(method)
+        self._released.clear()
+
+    def release(self) -> None:
+        """Let held calls go on (acted on, unless their client has gone)."""
+        self._holding.clear()
+        self._released.set()
+
+    async def wait_failed(self, count: int, timeout: float = 15.0) -> list[Call]:
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: len(self.failed) >= count), timeout
+            )
+        return self.failed[:count]
+
+    async def wait_held(self, count: int, timeout: float = 15.0) -> list[Call]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.held) >= count), timeout)
+        return self.held[:count]
+
+    async def _fault(self, request: web.Request, call: Call) -> web.Response | None:
+        """The injected answer to this call, if any; None to act on it normally."""
+        if call.method in self._holding:
+            async with self._changed:
+                self.held.append(call)
+                self._changed.notify_all()
+            await self._released.wait()
+            if request.transport is None or request.transport.is_closing():
+                return web.Response(status=499)  # the client is gone: Telegram never saw it
+            return None
+        pending = self.faults.get(call.method)
+        if not pending:
+            return None
+        fault = pending.pop(0)
+        async with self._changed:
+            self.failed.append(call)
+            self._changed.notify_all()
+        if fault.kind == "drop":
+            if request.transport is not None:
+                request.transport.close()  # the client reads no response at all
+            return web.Response(status=500)
+        body: dict[str, Any] = {
+            "ok": False,
+            "error_code": fault.status,
+            "description": fault.description,
+        }
+        if fault.retry_after is not None:
+            body["parameters"] = {"retry_after": fault.retry_after}
+        return web.json_response(body, status=fault.status)
 
     # --- the Bot API -----------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import logging
 from datetime import UTC, datetime
 from html import escape
 
-from telegram import BotCommand, InputFile, LinkPreviewOptions, Message, Update
+from telegram import BotCommand, InputFile, Message, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -22,8 +22,9 @@ from telegram.ext import (
     filters,
 )
 
-from bot.adapters.telegram.rendering import keyboard, render_html
-from bot.adapters.telegram.splitting import split_html
+from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
+from bot.adapters.telegram.polling import DurablePolling
+from bot.adapters.telegram.rendering import render_html
 from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
@@ -31,11 +32,13 @@ from bot.core.messages import Channel, Inbound, Reply, Unreadable
 from bot.core.ports import ReportFile
 from bot.core.staff import StaffDesk
 from bot.settings import TelegramSettings
+from bot.storage.pending_replies import SqlPendingReplies
 from bot.storage.tickets import SqlTicketStore
 
 log = logging.getLogger(__name__)
 
-_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+ALLOWED_UPDATES = (Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY)
+"""An edited question is answered again, as corrected."""
 CAPTION_LIMIT = 1024
 """Telegram's limit for a document's caption."""
 
@@ -53,6 +56,7 @@ class TelegramAdapter:
         engine: DialogueEngine,
         staff: StaffDesk | None = None,
         tickets: SqlTicketStore | None = None,
+        pending: SqlPendingReplies | None = None,
     ) -> None:
         if settings.token is None:
             raise ValueError("the Telegram adapter needs a token")
@@ -63,8 +67,17 @@ class TelegramAdapter:
             builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
-        self.application = builder.rate_limiter(AIORateLimiter()).build()
+        if settings.mode == "polling":
+            builder = builder.updater(None)  # DurablePolling fetches; PTB's Updater would lose
+        # Each branch builds: the rate limiter changes the builder's type.
+        self.application = (
+            builder.rate_limiter(AIORateLimiter()).build()
+            if settings.rate_limit
+            else builder.build()
+        )
         bot = self.application.bot
+        self.delivery = ReplyDelivery(bot, pending)
+        self._polling = DurablePolling(self.application, ALLOWED_UPDATES)
         self.people = TelegramPeople(bot)
         self.board: TelegramStaffBoard | None = None
         if staff is not None and tickets is not None and settings.staff_chat_id is not None:
@@ -92,11 +105,13 @@ class TelegramAdapter:
         app = self.application
         await app.initialize()
         await self._register_commands()
-        updater = app.updater
-        if updater is None:
-            raise RuntimeError("the Telegram application was built without an updater")
+        # What a crash left stored goes out before anything new is fetched.
+        await self.delivery.resend_undelivered()
         settings = self._settings
         if settings.mode == "webhook":
+            updater = app.updater
+            if updater is None:
+                raise RuntimeError("the Telegram application was built without an updater")
             secret = settings.webhook_secret
             await updater.start_webhook(
                 listen=settings.webhook_listen,
@@ -104,18 +119,18 @@ class TelegramAdapter:
                 url_path=settings.webhook_path,
                 webhook_url=settings.webhook_url,
                 secret_token=secret.get_secret_value() if secret else None,
+                allowed_updates=list(ALLOWED_UPDATES),
             )
         else:
-            await updater.start_polling(
-                # An edited question is answered again, as corrected.
-                allowed_updates=[Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]
-            )
+            await app.bot.delete_webhook()
+            self._polling.start()
         await app.start()
         log.info("Telegram adapter started (%s) as @%s", settings.mode, app.bot.username)
 
     async def stop(self) -> None:
         """Stop receiving, finish what is in hand, and close the connection."""
         app = self.application
+        await self._polling.stop()
         if app.updater is not None and app.updater.running:
             await app.updater.stop()
         if app.running:
@@ -146,7 +161,7 @@ class TelegramAdapter:
             language_hint=user.language_code,
             address=str(message.chat_id),
         )
-        await self._send(message, await self._engine.handle(inbound))
+        await self._reply(message, inbound)
 
     async def _on_not_text(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         """A sticker, photo, voice note, file, location...: the bot reads only text."""
@@ -163,7 +178,7 @@ class TelegramAdapter:
             address=str(message.chat_id),
             unreadable=Unreadable.PICTURE_OR_FILE if picture else Unreadable.NOT_TEXT,
         )
-        await self._send(message, await self._engine.handle(inbound))
+        await self._reply(message, inbound)
 
     async def _on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Added to a group by mistake: say where the bot works, and leave."""
@@ -195,30 +210,30 @@ class TelegramAdapter:
             language_hint=query.from_user.language_code,
             address=str(message.chat_id),
         )
-        await self._send(message, await self._engine.handle(inbound))
+        await self._reply(message, inbound)
 
-    @staticmethod
-    async def _send(anchor: Message, replies: list[Reply]) -> None:
-        for reply in replies:
-            if reply.attachment is not None:
-                await anchor.chat.send_document(
-                    InputFile(reply.attachment.content, filename=reply.attachment.filename),
-                    caption=render_html(reply)[:CAPTION_LIMIT],
-                    parse_mode=ParseMode.HTML,
-                )
-                continue
-            # A long answer goes in parts, cut between paragraphs; its buttons under the last.
-            *first, last = split_html(render_html(reply))
-            for part in first:
-                await anchor.chat.send_message(
-                    part, parse_mode=ParseMode.HTML, link_preview_options=_NO_PREVIEW
-                )
-            await anchor.chat.send_message(
-                last,
+    async def _reply(self, anchor: Message, inbound: Inbound) -> None:
+        replies = await self._engine.handle(inbound)
+        documents = [reply for reply in replies if reply.attachment is not None]
+        for reply in documents:
+            await self._send_document(anchor.chat_id, reply)
+        messages = [reply for reply in replies if reply.attachment is None]
+        if messages:
+            await self.delivery.deliver(anchor.chat_id, inbound.event_id, messages)
+
+    async def _send_document(self, chat_id: int, reply: Reply) -> None:
+        """The coordinator's report: sent now or never, as it is made again on request."""
+        attachment = reply.attachment
+        if attachment is None:
+            return
+        await with_retries(
+            lambda: self.application.bot.send_document(
+                chat_id,
+                InputFile(attachment.content, filename=attachment.filename),
+                caption=render_html(reply)[:CAPTION_LIMIT],
                 parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply),
-                link_preview_options=_NO_PREVIEW,
             )
+        )
 
     async def send_report(self, report: ReportFile) -> None:
         """The monthly report to every coordinator; one failing does not stop the others."""

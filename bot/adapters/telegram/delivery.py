@@ -1,0 +1,155 @@
+"""Replies to people on Telegram, delivered at least once.
+
+Each send is retried through Telegram's flood waits (429), server errors, timeouts and network
+failures, with back-off. What the engine stored with the event is settled once Telegram took
+it, so a crash in between leaves it to be sent at the next start. A person who blocked the bot
+is given up on at once: retrying would never succeed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from typing import Final, TypeVar
+
+from telegram import Bot, LinkPreviewOptions, Message
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.adapters.telegram.rendering import keyboard, render_html
+from bot.adapters.telegram.splitting import split_html
+from bot.core.messages import Channel, Reply
+from bot.core.outages import through_outages
+from bot.storage.outages import is_database_outage
+from bot.storage.pending_replies import SqlPendingReplies
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+RETRY_DELAYS: Final = (0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 30.0, 30.0, 30.0)
+"""Seconds between attempts after a server or network error: about two and a half minutes,
+which rides out Telegram's usual hiccups without holding a reply for ever."""
+_NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Undeliverable(Exception):  # noqa: N818 - a state of the person's chat, not a bug
+    """Telegram will not take messages for this chat (blocked, deactivated, never started)."""
+
+
+async def with_retries(
+    send: Callable[[], Awaitable[T]],
+    delays: Sequence[float] = RETRY_DELAYS,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """Call ``send`` until Telegram takes it, waiting as a 429 asks and backing off after
+    5xx, timeouts and network errors. A refused request (400, 403) is not retried.
+
+    A timeout may hide a message Telegram did deliver; sending it again is the price of never
+    losing one.
+    """
+    attempt = 0
+    while True:
+        try:
+            return await send()
+        except RetryAfter as error:
+            # Flood waits do not use up attempts: Telegram says exactly how long to wait.
+            await sleep(retry_seconds(error.retry_after))
+            continue
+        except BadRequest:
+            raise  # a subclass of NetworkError, but what we sent was wrong: retrying won't help
+        except NetworkError as error:  # 5xx, timeouts, connection failures
+            if attempt >= len(delays):
+                raise
+            log.warning("Telegram send failed (%s); retrying", type(error).__name__)
+            await sleep(delays[attempt])
+            attempt += 1
+
+
+def retry_seconds(retry_after: int | timedelta) -> float:
+    """A RetryAfter's wait in seconds (PTB gives an int or, when asked, a timedelta)."""
+    return retry_after.total_seconds() if isinstance(retry_after, timedelta) else retry_after
+
+
+class ReplyDelivery:
+    """Sends an event's replies to a private chat and settles them in the ledger."""
+
+    def __init__(
+        self,
+        bot: Bot,
+        ledger: SqlPendingReplies | None,
+        delays: Sequence[float] = RETRY_DELAYS,
+    ) -> None:
+        self._bot = bot
+        self._ledger = ledger
+        self._delays = delays
+
+    async def deliver(self, chat_id: int, event_id: str | None, replies: Sequence[Reply]) -> None:
+        """Send ``replies`` in order; ``event_id`` names what the engine stored, if anything.
+
+        On a network failure that outlasts the retries the rest stays stored, to be sent at
+        the next start; a refused reply is logged and skipped.
+        """
+        for index, reply in enumerate(replies):
+            try:
+                await self.send_reply(chat_id, reply)
+            except Undeliverable:
+                log.info("a person's chat no longer takes messages; their replies are dropped")
+                break
+            except BadRequest as error:
+                log.error(  # noqa: TRY400 - the refusal says it all; no traceback
+                    "Telegram refused a reply (%s); it is skipped", error.message
+                )
+            except (NetworkError, RetryAfter):
+                log.exception("Telegram stayed unreachable; the replies wait for a restart")
+                await self._settle(event_id, replies[index:])
+                return
+            if index + 1 < len(replies):
+                # A crash now must not send the ones delivered so far a second time.
+                await self._settle(event_id, replies[index + 1 :])
+        await self._settle(event_id, ())
+
+    async def send_reply(self, chat_id: int, reply: Reply) -> Message:
+        """One reply, in parts when long: cut between paragraphs, its buttons under the last."""
+        *first, last = split_html(render_html(reply))
+        for part in first:
+            await self._send(chat_id, part, None)
+        return await self._send(chat_id, last, reply)
+
+    async def _send(self, chat_id: int, html: str, reply: Reply | None) -> Message:
+        async def send() -> Message:
+            return await self._bot.send_message(
+                chat_id,
+                html,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply) if reply is not None else None,
+                link_preview_options=_NO_PREVIEW,
+            )
+
+        try:
+            return await with_retries(send, self._delays)
+        except Forbidden as error:
+            raise Undeliverable(error.message) from error
+
+    async def resend_undelivered(self) -> int:
+        """Send what a crash or a long outage left stored; returns how many events it was."""
+        if self._ledger is None:
+            return 0
+        left = await self._ledger.undelivered(Channel.TELEGRAM)
+        for event in left:
+            await self.deliver(int(event.address), event.event_id, event.replies)
+        if left:
+            log.info("sent the replies of %d events left undelivered", len(left))
+        return len(left)
+
+    async def _settle(self, event_id: str | None, remaining: Sequence[Reply]) -> None:
+        ledger = self._ledger
+        if ledger is None or event_id is None:
+            return
+
+        async def settle() -> None:
+            await ledger.settle(Channel.TELEGRAM, event_id, remaining)
+
+        await through_outages(settle, is_database_outage)

@@ -1,0 +1,160 @@
+"""Telegram faults: flood waits, server errors, dropped connections, blocked people, a crash.
+
+Replies are delivered at least once and, where Telegram did not act on a failed call, exactly
+once. Everything runs real python-telegram-bot against the fake Bot API on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
+from bot.app import Core, build_core
+from bot.storage.pending_replies import SqlPendingReplies
+from tests.conftest import make_settings
+from tests.fakes.telegram_api import FakeBotApi, Fault
+
+OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
+PIOTR = {"id": 4242, "is_bot": False, "first_name": "Piotr", "language_code": "pl"}
+QUICK = (0.01,) * 5
+
+
+@pytest.fixture
+async def running(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[tuple[Core, TelegramAdapter]]:
+    settings = make_settings(
+        tmp_path,
+        telegram={"token": api.token, "base_url": api.base_url, "rate_limit": False},
+    )
+    core = await build_core(settings)
+    ledger = SqlPendingReplies(core.database)
+    adapter = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
+    adapter.delivery = ReplyDelivery(adapter.application.bot, ledger, QUICK)
+    await adapter.start()
+    yield core, adapter
+    await adapter.stop()
+    await core.database.dispose()
+
+
+def texts_to(api: FakeBotApi, chat_id: int) -> list[str]:
+    return [params["text"] for params in api.sent() if params["chat_id"] == chat_id]
+
+
+async def test_a_reply_survives_a_flood_wait_a_server_error_and_a_dropped_connection(
+    api: FakeBotApi, running: tuple[Core, TelegramAdapter]
+) -> None:
+    api.inject("sendMessage", Fault.flood_wait(1), Fault.server_error(502), Fault.dropped())
+    await api.send_text(PIOTR, "/start")
+    [picker] = await api.wait_for("sendMessage", 1)
+    assert picker["text"].startswith("Wybierz język:")
+    assert [call.method for call in api.failed] == ["sendMessage"] * 3
+    # The three failed tries were not acted on by Telegram: the person sees one picker.
+    assert texts_to(api, PIOTR["id"]) == [picker["text"]]
+    await running[1].stop()  # waits for the batch in hand, settling included
+    assert await SqlPendingReplies(running[0].database).undelivered("telegram") == []
+
+
+async def test_polling_rides_out_failing_get_updates(
+    api: FakeBotApi, running: tuple[Core, TelegramAdapter]
+) -> None:
+    api.inject("getUpdates", Fault.server_error(500), Fault.dropped(), Fault.flood_wait(1))
+    await api.send_text(PIOTR, "/start")
+    [picker] = await api.wait_for("sendMessage", 1, timeout=30)
+    assert picker["text"].startswith("Wybierz język:")
+
+
+async def test_a_person_who_blocked_the_bot_is_not_retried_and_others_are_answered(
+    api: FakeBotApi, running: tuple[Core, TelegramAdapter]
+) -> None:
+    api.blocked.add(OLENA["id"])
+    await api.send_text(OLENA, "/start")
+    await api.send_text(PIOTR, "/start")
+    await api.wait_for("sendMessage", 2)
+    tried_olena = [params for params in api.sent() if params["chat_id"] == OLENA["id"]]
+    assert len(tried_olena) == 1, "a 403 is final: no retry"
+    assert texts_to(api, PIOTR["id"])[0].startswith("Wybierz język:")
+    await running[1].stop()
+    # Nothing is left stored for a chat that will never take it.
+    assert await SqlPendingReplies(running[0].database).undelivered("telegram") == []
+
+
+async def test_replies_left_by_an_outage_go_out_once_at_the_next_start(
+    tmp_path: Path, api: FakeBotApi
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        telegram={"token": api.token, "base_url": api.base_url, "rate_limit": False},
+    )
+    core = await build_core(settings)
+    ledger = SqlPendingReplies(core.database)
+    first = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
+    # Telegram is down for longer than this run retries: the reply stays stored.
+    first.delivery = ReplyDelivery(first.application.bot, ledger, (0.01,))
+    api.inject("sendMessage", *[Fault.server_error(503)] * 2)
+    await first.start()
+    try:
+        await api.send_text(PIOTR, "/start")
+        await api.wait_failed(2)
+        assert api.sent() == []
+    finally:
+        await first.stop()
+    [left] = await ledger.undelivered("telegram")
+    assert left.address == str(PIOTR["id"])
+    second = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
+    await second.start()
+    try:
+        [picker] = await api.wait_for("sendMessage", 1)
+        assert picker["text"].startswith("Wybierz język:")
+        assert await ledger.undelivered("telegram") == []
+    finally:
+        await second.stop()
+        await core.database.dispose()
+    assert texts_to(api, PIOTR["id"]) == [picker["text"]]
+
+
+async def test_with_retries_waits_as_told_and_gives_up_only_on_refusals() -> None:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    outcomes: list[Exception | str] = [
+        RetryAfter(3),
+        TimedOut(),
+        NetworkError("Bad Gateway"),
+        "sent",
+    ]
+
+    async def send() -> str:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert await with_retries(send, (0.5, 1.0, 2.0), sleep) == "sent"
+    assert waits == [3.0, 0.5, 1.0], "a flood wait is waited exactly and costs no attempt"
+
+    calls: list[str] = []
+
+    async def refused() -> str:
+        calls.append("tried")
+        raise outcomes.pop(0)
+
+    outcomes[:] = [BadRequest("Bad Request: message is too long"), Forbidden("blocked")]
+    with pytest.raises(BadRequest):
+        await with_retries(refused, (0.5,), sleep)
+    with pytest.raises(Forbidden):
+        await with_retries(refused, (0.5,), sleep)
+    assert calls == ["tried", "tried"], "a refusal is never retried"
+
+    async def down() -> str:
+        raise NetworkError("Service Unavailable")
+
+    waits.clear()
+    with pytest.raises(NetworkError):
+        await with_retries(down, (0.5, 1.0), sleep)
+    assert waits == [0.5, 1.0]
