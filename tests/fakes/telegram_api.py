@@ -301,6 +301,8 @@ class FakeBotApi:
         if handler is None:
             return _error(404, "Not Found: method not found")
         call = Call(method, params)
+        if (faulted := await self._fault(request, call)) is not None:
+            return faulted
         if method != "getUpdates":
             async with self._changed:
                 self.calls.append(call)
