@@ -65,7 +65,8 @@ class DialogueEngine:
         self._ticket_events = ticket_events
         self._flood = FloodGate(flood_per_minute)
         self._languages_seen = RecentLanguages()
-        self._outage_delays = outage_delays
+        self.outage_delays = outage_delays
+        """Seconds between tries while the database is unreachable (see bot.core.outages)."""
 
     async def handle(self, inbound: Inbound) -> list[Reply]:
         """Handle one event in one transaction; a redelivered event yields no replies."""
@@ -87,7 +88,7 @@ class DialogueEngine:
 
         async with self._locks.hold(key):
             # Raises StorageUnavailableError when the database stays away: the adapter apologises.
-            replies = await through_outages(attempt, self._store.is_outage, self._outage_delays)
+            replies = await through_outages(attempt, self._store.is_outage, self.outage_delays)
             if replies:
                 self._languages_seen.remember(key, replies[-1].language)
             # Staff boards learn of a ticket only once its change is committed.
