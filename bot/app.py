@@ -247,6 +247,7 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
         if matrix.board is not None:
             core.boards.boards.append(matrix.board)
         await matrix.start()
+            pending=SqlPendingReplies(core.database),
     return send_report
 
 

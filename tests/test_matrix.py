@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from bot.app import Core, build_core, start_messengers
 from bot.storage.models import ProcessedEvent
+from bot.storage.pending_replies import SqlPendingReplies
 from tests.conftest import ROOT, make_settings
 from tests.fakes.telegram_api import FakeBotApi
 from tests.matrix_clients import MatrixUser, Seen
@@ -313,6 +314,13 @@ async def test_a_burst_of_200_messages_from_20_people_loses_none(world: World) -
                 )
             )
         assert handled == {event for events in sent for event in events}
+        # Every reply was settled once sent: nothing is left for a restart to send again.
+        ledger = SqlPendingReplies(core.database)
+        for _ in range(100):  # a settle follows its send by a moment
+            if not (left := await ledger.undelivered("matrix")):
+                break
+            await asyncio.sleep(0.05)
+        assert left == []
 
 
 async def test_a_restart_neither_answers_again_nor_misses_a_message(world: World) -> None:

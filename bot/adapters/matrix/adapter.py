@@ -44,6 +44,7 @@ from bot.core.messages import Channel, Inbound, Reply, Unreadable
 from bot.core.staff import StaffDesk
 from bot.settings import MatrixSettings
 from bot.storage.cursors import SqlCursors
+from bot.storage.pending_replies import SqlPendingReplies
 from bot.storage.tickets import SqlTicketStore
 
 log = logging.getLogger(__name__)
@@ -86,8 +87,10 @@ class MatrixAdapter:
         *,
         staff: StaffDesk | None = None,
         tickets: SqlTicketStore | None = None,
+        pending: SqlPendingReplies | None = None,
     ) -> None:
         self._settings = settings
+        self._pending = pending
         self._store_dir = var_dir / "matrix"
         self._engine = engine
         self._cursors = cursors
@@ -146,6 +149,9 @@ class MatrixAdapter:
                 "going on, syncing in the background",
                 READY_TIMEOUT,
             )
+            return
+        # Room state is known now, so encrypted rooms can be written to.
+        await self._resend_undelivered()
 
     async def stop(self) -> None:
         """Stop syncing (an event being handled is finished first) and close the connection."""
@@ -297,7 +303,7 @@ class MatrixAdapter:
             address=room_id,
             unreadable=unreadable,
         )
-        await self._send(room_id, await self._engine.handle(inbound))
+        await self._send(room_id, await self._engine.handle(inbound), event.event_id)
 
     async def _leave_group(self, room_id: str, room: Any) -> None:
         """A room with others besides the person: the bot answers only in direct chats."""
@@ -317,14 +323,36 @@ class MatrixAdapter:
         with contextlib.suppress(LocalProtocolError):
             await client.to_device(request)
 
-    async def _send(self, room_id: str, replies: list[Reply]) -> None:
+    async def _send(self, room_id: str, replies: list[Reply], event_id: str | None = None) -> None:
+        """Send ``replies`` in order and settle what the engine stored for ``event_id``; what
+        a passing failure kept from the room stays stored for the next start."""
         sender = self._require_sender()
-        for reply in replies:
+        for index, reply in enumerate(replies):
             try:
                 await sender.send(room_id, notice(self._commands.shown(reply)))
             except MatrixSendError as error:
                 log.warning("Matrix: a reply was not delivered: %s", error.reason)
-                return
+                if not error.permanent:
+                    await self._settle(event_id, replies[index:])
+                    return
+                break
+            if index + 1 < len(replies):
+                await self._settle(event_id, replies[index + 1 :])
+        await self._settle(event_id, [])
+
+    async def _settle(self, event_id: str | None, remaining: list[Reply]) -> None:
+        if self._pending is not None and event_id is not None:
+            await self._pending.settle(Channel.MATRIX, event_id, remaining)
+
+    async def _resend_undelivered(self) -> None:
+        """Replies a crash or an outage left stored: sent once the rooms are known."""
+        if self._pending is None:
+            return
+        left = await self._pending.undelivered(Channel.MATRIX)
+        for event in left:
+            await self._send(event.address, event.replies, event.event_id)
+        if left:
+            log.info("Matrix: sent the replies of %d events left undelivered", len(left))
 
     def _require_sender(self) -> RoomSender:
         if self._sender is None:
