@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run chat test bench bench-reports bench-matrix lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test bench bench-reports bench-matrix bench-soak lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench-reports: $(STAMP)
 ## bench-matrix: round-trip latency on a local Synapse, the bot against a bare echo bot
 bench-matrix: $(STAMP) $(MO)
 	$(BIN)/python -m bench.matrix --messages $(or $(N),200)
+
+## bench-soak: the bot process under N messages from M people with faults, against an echo bot
+## (needs PostgreSQL on 127.0.0.1:5432, which it restarts once)
+bench-soak: $(STAMP) $(MO)
+	$(BIN)/python -m bench.soak --messages $(or $(N),100000) --people $(or $(M),5000)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot bench tests hatch_build.py db/env.py
