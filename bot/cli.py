@@ -8,12 +8,18 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TextIO
 
 from bot import __version__
+from bot.redaction import Redactor, mask_secrets, secret_values
 from bot.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
 
 DESCRIPTION = "infopoint: the chatbot of Kraków's Information Point for Foreigners."
 EPILOG = "Settings come from INFOPOINT_* environment variables and .env (see .env.example)."
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_HANDLER_NAME = "infopoint"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -92,16 +98,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def configure_logging(settings: Settings, *, quiet: bool) -> None:
-    """Log to stderr; a console chat shows only warnings, so the chat stays readable."""
-    logging.basicConfig(
-        level=logging.WARNING if quiet else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # httpx logs each request URL at INFO, and a Bot API URL contains the bot's token.
+def configure_logging(
+    settings: Settings, *, quiet: bool, stream: TextIO | None = None
+) -> logging.Handler:
+    """Log to stderr (or ``stream``) with every secret masked; a console chat shows only
+    warnings, so the chat stays readable. Calling it again replaces the earlier set-up."""
+    root = logging.getLogger()
+    for earlier in [each for each in root.handlers if each.get_name() == _HANDLER_NAME]:
+        root.removeHandler(earlier)
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.set_name(_HANDLER_NAME)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING if quiet else settings.log_level)
+    # On every root handler, not only ours: a record reaches them all, from any library.
+    mask_secrets(root.handlers, Redactor(secret_values(settings)))
+    # httpx logs each request URL at INFO, and a Bot API URL contains the bot's token (masked
+    # above as well; this keeps the log short).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,6 +127,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"infopoint: {error}", file=sys.stderr)
         return 2
+    messenger = settings.telegram.enabled or settings.matrix.enabled
+    # `db` and `run` with a messenger log at the configured level; the others print results
+    # or hold a chat, which only warnings may interrupt.
+    loud = args.command == "db" or (args.command == "run" and messenger)
+    configure_logging(settings, quiet=not loud)
+    try:
+        return _dispatch(args, settings)
+    except Exception:
+        # Logged rather than left to Python, whose traceback would show a secret unmasked
+        # (a malformed database URL is quoted whole in SQLAlchemy's error, for one).
+        log.critical("infopoint stopped by an unexpected error", exc_info=True)
+        return 1
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the chosen command."""
     # Imported after the settings are known good, so --help and a bad setting answer fast.
     from bot import app  # noqa: PLC0415
     from bot.storage import database  # noqa: PLC0415
@@ -122,15 +154,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "report":
         from bot.reports.command import run_report_command  # noqa: PLC0415
 
-        configure_logging(settings, quiet=True)
         return asyncio.run(run_report_command(args, settings))
     if args.command == "db":
-        configure_logging(settings, quiet=False)
         database.upgrade(settings.database.url, args.revision)
         print(f"database at revision {args.revision}")
         return 0
-    console = args.command == "chat" or not (settings.telegram.enabled or settings.matrix.enabled)
-    configure_logging(settings, quiet=console)
     try:
         if args.command == "chat":
             asyncio.run(app.run_console(settings, sys.stdin, sys.stdout))
@@ -149,7 +177,6 @@ def _ask(args: argparse.Namespace, settings: Settings) -> int:
     if (args.text is None) == (args.batch is None):
         print("infopoint: ask takes either TEXT or --batch FILE", file=sys.stderr)
         return 2
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
     knowledge = load_knowledge(
         settings.knowledge_dir or resource_dir("knowledge"), resource_dir("locales")
     )

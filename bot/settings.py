@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.core.office_hours import parse_weekly_hours
+from bot.redaction import mask_url
 
 ENV_PREFIX = "INFOPOINT_"
 _WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
@@ -20,14 +30,26 @@ class SettingsError(Exception):
     """A setting is missing or wrong; the message names the variable in one line."""
 
 
-class DatabaseSettings(BaseModel):
+class _Section(BaseModel):
+    """One adapter's or service's settings."""
+
+    # A validation error would otherwise quote the rejected value: a bad secret, in full.
+    model_config = ConfigDict(hide_input_in_errors=True)
+
+
+class DatabaseSettings(_Section):
     """INFOPOINT_DATABASE__*"""
 
     url: str = "sqlite:///var/infopoint.db"
     """SQLAlchemy URL; SQLite under var/ by default, PostgreSQL in production."""
 
+    def __repr_args__(self) -> Iterator[tuple[str | None, object]]:
+        # repr() and str() of the settings show the URL without its password.
+        for name, value in super().__repr_args__():
+            yield name, mask_url(self.url) if name == "url" else value
 
-class TelegramSettings(BaseModel):
+
+class TelegramSettings(_Section):
     """INFOPOINT_TELEGRAM__*; the adapter starts only when a token is set."""
 
     token: SecretStr | None = None
@@ -48,6 +70,9 @@ class TelegramSettings(BaseModel):
     coordinator_ids: Annotated[list[int], NoDecode] = []
     """Telegram user ids of the programme coordinators (comma-separated): /report and the
     monthly report."""
+    rate_limit: bool = True
+    """Keep to Telegram's sending limits (about 30 messages a second in all, 20 a minute in a
+    group). Off only against a local test server, where there are none to keep."""
 
     @field_validator("coordinator_ids", "staff_ids", mode="before")
     @classmethod
@@ -69,9 +94,6 @@ class TelegramSettings(BaseModel):
             if not self.webhook_url:
                 raise ValueError("WEBHOOK_URL: required when MODE is webhook")
             if self.webhook_secret is None:
-    rate_limit: bool = True
-    """Keep to Telegram's sending limits (about 30 messages a second in all, 20 a minute in a
-    group). Off only against a local test server, where there are none to keep."""
                 raise ValueError("WEBHOOK_SECRET: required when MODE is webhook")
         return self
 
@@ -80,7 +102,7 @@ class TelegramSettings(BaseModel):
         return self.token is not None
 
 
-class MatrixSettings(BaseModel):
+class MatrixSettings(_Section):
     """INFOPOINT_MATRIX__*; the adapter starts when a homeserver and a user id are set."""
 
     homeserver: str | None = None
@@ -132,6 +154,7 @@ class Settings(BaseSettings):
         env_file=".env",
         env_file_encoding="utf-8",
         extra="ignore",
+        hide_input_in_errors=True,
     )
 
     database: DatabaseSettings = DatabaseSettings()
