@@ -16,6 +16,8 @@ from bot.resources import resource_dir
 # sync one. psycopg 3 serves both.
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql": "postgresql+psycopg"}
+POOL_SIZE = 40
+"""Server connections kept open: Telegram's 32 people at once plus staff and jobs."""
 
 
 def async_url(url: str) -> URL:
@@ -40,10 +42,17 @@ def ensure_sqlite_folder(url: str) -> None:
 def create_engine(url: str) -> AsyncEngine:
     """The application's async engine."""
     ensure_sqlite_folder(url)
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
-    if engine.dialect.name == "sqlite":
+    parsed = async_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        engine = create_async_engine(parsed, pool_pre_ping=True)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
-    return engine
+        return engine
+    # Enough pooled connections for the people handled at once (Telegram's batch, Matrix's
+    # rooms) and the settling of their replies: with the default 5, the overflow opened and
+    # closed a server connection per message under load.
+    return create_async_engine(
+        parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2
+    )
 
 
 def _tune_sqlite(connection: Any, _record: object) -> None:
