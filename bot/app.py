@@ -33,7 +33,7 @@ from bot.core.ports import ReportFile
 from bot.core.staff import ReminderPolicy, StaffDesk
 from bot.core.staff_screens import StaffScreens
 from bot.knowledge.check import entries_per_language
-from bot.knowledge.service import LiveKnowledge, LoadedKnowledge
+from bot.knowledge.service import LiveKnowledge, LoadedKnowledge, ReloadOutcome
 from bot.reports.desk import SqlReportDesk
 from bot.resources import resource_dir
 from bot.scheduling import build_scheduler
@@ -139,7 +139,8 @@ async def _start_jobs(
     stack: AsyncExitStack,
     send_report: ReportSender = None,
 ) -> None:
-    """Start the scheduled jobs, and reload the knowledge base on SIGHUP.
+    """Start the scheduled jobs, and reload the knowledge base on SIGHUP; staff boards are
+    told when a reload refuses broken content.
 
     With somewhere to send it, the monthly report is delivered on the 1st at 08:00, and at
     start when the bot was down then.
@@ -161,6 +162,14 @@ async def _start_jobs(
 
     # Staff answers stored but not sent when the bot last stopped go out now.
     await core.staff.retry_pending(datetime.now(UTC))
+
+    async def tell_staff(refused: ReloadOutcome) -> None:
+        notice = core.staff.screens.knowledge_refused(refused.topics, refused.problems)
+        await core.boards.notify(notice)
+
+    # Both the scheduled reload and SIGHUP's go through LiveKnowledge.reload, which tells
+    # staff once for each distinct broken content.
+    core.knowledge.on_refused = tell_staff
     scheduler = build_scheduler(
         settings, core.knowledge, core.database, monthly, remind if core.boards.boards else None
     )
@@ -239,6 +248,7 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
             SqlCursors(core.database),
             staff=core.staff,
             tickets=core.tickets,
+            pending=SqlPendingReplies(core.database),
         )
         await matrix.connect()
         stack.push_async_callback(matrix.stop)
@@ -247,7 +257,6 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
         if matrix.board is not None:
             core.boards.boards.append(matrix.board)
         await matrix.start()
-            pending=SqlPendingReplies(core.database),
     return send_report
 
 

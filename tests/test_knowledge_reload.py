@@ -11,12 +11,15 @@ import asyncio
 import os
 import shutil
 import signal
+from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
 
-from bot.app import build_core
-from bot.knowledge.service import LiveKnowledge, ReloadStatus
+from bot.app import _start_jobs, build_core
+from bot.core.messages import Reply
+from bot.core.tickets import TicketLine, TicketView
+from bot.knowledge.service import LiveKnowledge, ReloadOutcome, ReloadStatus
 from bot.scheduling import build_scheduler
 from tests.conftest import (
     FIXTURE_KNOWLEDGE,
@@ -101,6 +104,91 @@ async def test_a_deleted_topic_disappears_from_answers_and_menus(
         assert chat.transcript().startswith("That button is no longer active.")
     finally:
         await core.database.dispose()
+
+
+class RecordingBoard:
+    """A staff board that keeps the notices posted on it."""
+
+    def __init__(self) -> None:
+        self.notices: list[Reply] = []
+        self.posted = asyncio.Event()
+
+    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+        raise AssertionError("no ticket changes here")
+
+    async def remind(self, tickets: list[TicketView]) -> None:
+        raise AssertionError("no reminders here")
+
+    async def notify(self, notice: Reply) -> None:
+        self.notices.append(notice)
+        self.posted.set()
+
+
+class BrokenBoard(RecordingBoard):
+    async def notify(self, notice: Reply) -> None:
+        raise ConnectionError("the staff room is unreachable")
+
+
+async def test_staff_are_told_once_when_broken_content_is_refused(
+    tmp_path: Path, knowledge_dir: Path
+) -> None:
+    settings = make_settings(tmp_path, knowledge_dir=knowledge_dir)
+    core = await build_core(settings)
+    board = RecordingBoard()
+    core.boards.boards += [BrokenBoard(), board]  # one failing board does not silence others
+    async with AsyncExitStack() as stack:
+        stack.push_async_callback(core.database.dispose)
+        await _start_jobs(settings, core, stack)
+        (knowledge_dir / "docs.pesel.yaml").write_text("id: docs.pesel\nen: [unclosed\n")
+
+        os.kill(os.getpid(), signal.SIGHUP)  # what an editor does after saving
+        await asyncio.wait_for(board.posted.wait(), timeout=30)
+
+        [notice] = board.notices
+        assert notice.title == "⚠ Nowa treść bazy wiedzy NIE została wdrożona"
+        assert notice.text == (
+            "Bot nadal odpowiada na podstawie poprzedniej wersji (3 tematy).\n\n"
+            "1 problem w nowych plikach:\n"
+            "• docs.pesel.yaml: line 3: not valid YAML: while parsing a flow sequence"
+        )
+        chat = Chat(core)
+        await chat.say("/start")
+        await chat.press("lang:en")
+        assert (await chat.say("pesel")).startswith("== PESEL number ==")
+
+        # The scheduled reload, and another SIGHUP, find the same broken content: no notice.
+        assert (await core.knowledge.reload()).status is ReloadStatus.KEPT_PREVIOUS
+        assert (await core.knowledge.reload(force=True)).status is ReloadStatus.KEPT_PREVIOUS
+        assert len(board.notices) == 1
+
+        shutil.copy(FIXTURE_KNOWLEDGE / "docs.pesel.yaml", knowledge_dir / "docs.pesel.yaml")
+        retitle(knowledge_dir, "title: PESEL number", "title: PESEL, repaired")
+        assert (await core.knowledge.reload()).status is ReloadStatus.RELOADED
+        assert title_of_pesel(core.knowledge) == "PESEL, repaired"
+        assert len(board.notices) == 1
+
+        # Broken again after a good version: that is news again.
+        (knowledge_dir / "docs.pesel.yaml").write_text("id: docs.pesel\nen: [unclosed\n")
+        assert (await core.knowledge.reload()).status is ReloadStatus.KEPT_PREVIOUS
+        assert len(board.notices) == 2
+
+
+async def test_a_second_distinct_breakage_is_told_too(knowledge_dir: Path) -> None:
+    told: list[list[str]] = []
+
+    async def tell(outcome: ReloadOutcome) -> None:
+        told.append([str(problem) for problem in outcome.problems])
+
+    knowledge = LiveKnowledge(knowledge_dir, on_refused=tell)
+    (knowledge_dir / "docs.pesel.yaml").write_text("id: docs.pesel\nen: [unclosed\n")
+    await knowledge.reload()
+    await knowledge.reload()
+    (knowledge_dir / "extra.yaml").write_text("- not a topic\n")
+    outcome = await knowledge.reload()
+
+    assert outcome.status is ReloadStatus.KEPT_PREVIOUS
+    assert [len(problems) for problems in told] == [1, 2]
+    assert [problem.split(":")[0] for problem in told[1]] == ["docs.pesel.yaml", "extra.yaml"]
 
 
 def test_the_scheduler_looks_for_changes_at_the_configured_interval(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
 from bot.core.messages import Channel
+from bot.core.tickets import Author, TicketLine
+from bot.knowledge.loader import Problem
 from tests.conftest import ROOT, make_settings
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -222,3 +226,74 @@ async def test_a_person_who_blocked_the_bot_is_marked_on_the_card(
     assert "blocked" in ack[0]["text"]
     card = await until(api, lambda: [e for e in edits(api) if "⚠" in e["text"]])
     assert "⚠ Nie da się dotrzeć do osoby" in card[-1]["text"]
+
+
+async def test_a_refused_knowledge_reload_is_posted_in_the_staff_group(
+    api: FakeBotApi, running: Core
+) -> None:
+    problem = Problem("docs.pesel.yaml", "line 3", "not valid YAML: <unclosed> & more")
+
+    await running.boards.notify(running.staff.screens.knowledge_refused(3, [problem]))
+
+    [posted] = to_chat(api, STAFF_CHAT)
+    assert (posted["parse_mode"], posted["text"]) == (
+        "HTML",
+        "<b>⚠ Nowa treść bazy wiedzy NIE została wdrożona</b>\n\n"
+        "Bot nadal odpowiada na podstawie poprzedniej wersji (3 tematy).\n\n"
+        "1 problem w nowych plikach:\n"
+        "• docs.pesel.yaml: line 3: not valid YAML: &lt;unclosed&gt; &amp; more",
+    )
+
+
+async def test_a_long_refusal_notice_is_posted_in_parts(api: FakeBotApi, running: Core) -> None:
+    problems = [Problem(f"topic{i}.yaml", "en.answer", "&" * 400) for i in range(12)]
+
+    await running.boards.notify(running.staff.screens.knowledge_refused(40, problems))
+
+    parts = [message["text"] for message in to_chat(api, STAFF_CHAT)]
+    assert len(parts) > 1
+    assert all(len(part) <= 4096 for part in parts)
+    assert parts[0].startswith("<b>⚠ Nowa treść bazy wiedzy NIE została wdrożona</b>")
+    assert parts[-1].endswith("…i jeszcze 2 problemy.")
+
+
+async def test_cards_of_long_conversations_fit_one_telegram_message(
+    api: FakeBotApi, running: Core
+) -> None:
+    # Ivan describes his case in one message of 3,900 characters, most of them to escape.
+    await api.send_text(IVAN, "/start")
+    await api.press(IVAN, "lang:ru")
+    await api.press(IVAN, "human")
+    await until(api, lambda: [m for m in to_chat(api, IVAN["id"]) if "Опишите" in m["text"]])
+    await api.send_text(IVAN, "Мне отказали в карте побыту: " + "<&>" * 1290)
+    [card] = await until(api, lambda: to_chat(api, STAFF_CHAT))
+    assert card["text"].startswith("<b>#1</b>\n\nJęzyk: RU – Русский")
+    assert "Osoba: Мне отказали в карте побыту: &lt;&amp;&gt;&lt;&amp;&gt;" in card["text"]
+    assert len(card["text"]) <= 4096
+
+    # The conversation grows to 200 more messages of 300 characters; the card is edited.
+    view = await running.tickets.view(1)
+    assert view is not None
+    later = tuple(
+        TicketLine(view.opened_at + timedelta(minutes=i), Author.PERSON, f"#{i:03d} " + "&" * 295)
+        for i in range(200)
+    )
+    board = running.boards.boards[0]
+    await board.publish(replace(view, lines=view.lines + later), None)
+
+    [edited] = edits(api)
+    assert edited["message_id"] == await _card_message_id(api)
+    assert len(edited["text"]) <= 4096
+    assert "#199 &amp;&amp;" in edited["text"]
+    assert "/ticket 1 pokazuje całą rozmowę" in edited["text"]
+
+    # /ticket 1 shows the whole conversation, in as many messages as it takes.
+    await api.send_group_text(STAFF_CHAT, MAREK, "/ticket 1")
+    parts = await until(
+        api, lambda: [m for m in to_chat(api, STAFF_CHAT) if m.get("reply_markup")][1:]
+    )
+    shown = [m["text"] for m in to_chat(api, STAFF_CHAT)][1:]
+    assert len(shown) > 1
+    assert all(len(text) <= 4096 for text in shown)
+    assert "".join(shown).count("&lt;&amp;&gt;") == 1290
+    assert buttons(parts[-1]) == [("Przejmij", "ticket:1:take"), ("Zamknij", "ticket:1:close")]

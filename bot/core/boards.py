@@ -44,6 +44,14 @@ class StaffBoards:
             except Exception:
                 log.exception("a staff board could not show a reminder")
 
+    async def notify(self, notice: Reply) -> None:
+        """Post ``notice`` on every board; one failing board does not keep it from the others."""
+        for board in self.boards:
+            try:
+                await board.notify(notice)
+            except Exception:
+                log.exception("a staff board could not show a notice")
+
 
 @dataclass(slots=True)
 class PersonRouter:

@@ -6,25 +6,53 @@ card, large, because staff may answer in any language.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Final
+from typing import Final, Protocol
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_datetime
 
 from bot.core.i18n import LANGUAGE_NAMES, N_, Localizer, Translator
 from bot.core.messages import Option, Reply
+from bot.core.screens import shorten
 from bot.core.tickets import Author, Delivery, TicketLine, TicketReason, TicketView
 
+Fits = Callable[[Reply], bool]
+"""Whether a card, as its board renders it, fits there in one message."""
+
 CARD_TEXT_LIMIT: Final = 3500
-"""Room for a card's text under Telegram's 4,096 characters, with its markup."""
+"""A card's text where the board sets no limit of its own (Matrix): read at a glance."""
 LINE_LIMIT: Final = 900
+"""A card shows at most this much of one message; /ticket N shows more."""
+DETAIL_LINE_LIMIT: Final = 4000
+"""/ticket N shows each message up to about one Telegram message (what a person can send)."""
+PROBLEMS_SHOWN: Final = 10
+PROBLEM_LIMIT: Final = 300
 REASONS: Final = {
     TicketReason.ASKED: N_("asked for a person"),
     TicketReason.UNANSWERED: N_("the bot could not answer"),
     TicketReason.POLICY: N_("the topic needs a person"),
     TicketReason.DANGER: N_("DANGER signalled"),
 }
+
+
+class FileProblem(Protocol):
+    """What is wrong with one field of one knowledge file (the loader's Problem)."""
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def field(self) -> str: ...
+
+    @property
+    def message(self) -> str: ...
+
+
+def plain_length_within(limit: int) -> Fits:
+    """Fits when the card's title and text together are at most ``limit`` characters."""
+    return lambda card: len(card.title or "") + len(card.text) <= limit
 
 
 class StaffScreens:
@@ -38,13 +66,63 @@ class StaffScreens:
     def _time(self, moment: datetime) -> str:
         return format_datetime(moment, "d MMM HH:mm", tzinfo=self._zone, locale=self.language)
 
-    def card(self, ticket: TicketView, now: datetime) -> Reply:
-        """The ticket's card: who, what, since when, and the conversation so far."""
+    def card(self, ticket: TicketView, now: datetime, fits: Fits | None = None) -> Reply:
+        """The ticket's card: who, what, since when, and the newest messages that fit.
+
+        The board says what fits (``fits``) because only it knows how much a card grows when
+        rendered (HTML escaping turns "&" into five characters); measuring the rendered card
+        is exact, where a budget guessed here would have to assume the worst of every
+        character. The header and buttons always stay; the oldest messages go first.
+        """
+        fits = fits or plain_length_within(CARD_TEXT_LIMIT)
+        head = "\n".join(self._head(ticket, now))
+        lines = [self._line(line, LINE_LIMIT) for line in ticket.lines]
+        shown = 0
+        while shown < len(lines) and fits(self._card(ticket, head, lines[-shown - 1 :])):
+            shown += 1
+        if shown == 0 and lines:
+            # Even the newest message alone is too long: show as much of its start as fits.
+            return self._card(ticket, head, [self._newest_that_fits(ticket, head, fits)])
+        return self._card(ticket, head, lines[len(lines) - shown :])
+
+    def _newest_that_fits(self, ticket: TicketView, head: str, fits: Fits) -> str:
+        """The newest line shortened to the longest text that still fits on the card."""
+        newest = ticket.lines[-1]
+        low, high = 1, LINE_LIMIT  # one character is taken to fit: the header is short
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(self._card(ticket, head, [self._line(newest, middle)])):
+                low = middle
+            else:
+                high = middle - 1
+        return self._line(newest, low)
+
+    def _card(self, ticket: TicketView, head: str, lines: list[str]) -> Reply:
+        """The card with ``lines``, the newest of the conversation; the others counted."""
         t = self._t
         title = f"#{ticket.number}"
         if ticket.priority:
             label = t._("PRIORITY")
             title = f"🚨 {title} · {label}"
+        body = head
+        if hidden := len(ticket.lines) - len(lines):
+            lines = [
+                t.ngettext(
+                    "({n} earlier message not shown; /ticket {number} shows the whole "
+                    "conversation)",
+                    "({n} earlier messages not shown; /ticket {number} shows the whole "
+                    "conversation)",
+                    hidden,
+                    number=ticket.number,
+                ),
+                *lines,
+            ]
+        if lines:
+            body += "\n\n" + t._("Conversation:") + "\n" + "\n".join(lines)
+        return Reply(body, self.language, title=title, options=self._buttons(ticket))
+
+    def _head(self, ticket: TicketView, now: datetime) -> list[str]:
+        t = self._t
         minutes = max(0, int((now - ticket.opened_at).total_seconds() // 60))
         head = [
             t._(
@@ -65,15 +143,7 @@ class StaffScreens:
         ]
         if ticket.unreachable:
             head.append(t._("⚠ The person cannot be reached (they blocked the bot or left)."))
-        lines = [self._line(line) for line in ticket.lines]
-        while lines and len("\n".join(head + lines)) > CARD_TEXT_LIMIT:
-            lines.pop(0)
-        if len(lines) < len(ticket.lines):
-            lines.insert(0, t._("(earlier messages: /ticket {number})", number=ticket.number))
-        body = "\n".join(head)
-        if lines:
-            body += "\n\n" + t._("Conversation:") + "\n" + "\n".join(lines)
-        return Reply(body, self.language, title=title, options=self._buttons(ticket))
+        return head
 
     def _status(self, ticket: TicketView) -> str:
         t = self._t
@@ -84,9 +154,9 @@ class StaffScreens:
             return t._("Status: open, nobody has taken it")
         return t._("Status: taken by {name}", name=ticket.assignee.name)
 
-    def _line(self, line: TicketLine) -> str:
+    def _line(self, line: TicketLine, limit: int = LINE_LIMIT) -> str:
         t = self._t
-        text = line.text if len(line.text) <= LINE_LIMIT else line.text[:LINE_LIMIT] + "…"
+        text = shorten(line.text, limit)
         when = format_datetime(line.at, "HH:mm", tzinfo=self._zone, locale=self.language)
         if line.author is Author.PERSON:
             return t._("{time} Person: {text}", time=when, text=text)
@@ -115,8 +185,12 @@ class StaffScreens:
         )
 
     def detail(self, ticket: TicketView, now: datetime) -> Reply:
-        """/ticket N: the card, with the person's earlier tickets."""
-        card = self.card(ticket, now)
+        """/ticket N: the card with the whole conversation, and the person's earlier tickets.
+
+        Not trimmed to one message: boards split it (Telegram) where they must.
+        """
+        lines = [self._line(line, DETAIL_LINE_LIMIT) for line in ticket.lines]
+        card = self._card(ticket, "\n".join(self._head(ticket, now)), lines)
         if not ticket.earlier:
             return card
         earlier = ", ".join(f"#{number}" for number in ticket.earlier)
@@ -148,6 +222,29 @@ class StaffScreens:
             self.language,
             title=t._("⏰ Waiting for someone to take them"),
         )
+
+    def knowledge_refused(self, topics: int, problems: Sequence[FileProblem]) -> Reply:
+        """New knowledge content was refused: the bot goes on with the previous version."""
+        t = self._t
+        lines = [
+            t.ngettext(
+                "The bot keeps answering from the previous version, with {n} topic.",
+                "The bot keeps answering from the previous version, with {n} topics.",
+                topics,
+            ),
+            "",
+            t.ngettext(
+                "{n} problem in the new files:", "{n} problems in the new files:", len(problems)
+            ),
+        ]
+        lines += [
+            "• " + shorten(f"{problem.file}: {problem.field}: {problem.message}", PROBLEM_LIMIT)
+            for problem in problems[:PROBLEMS_SHOWN]
+        ]
+        if (more := len(problems) - PROBLEMS_SHOWN) > 0:
+            lines.append(t.ngettext("…and {n} more problem.", "…and {n} more problems.", more))
+        title = t._("⚠ The new knowledge content was NOT put in service")
+        return Reply("\n".join(lines), self.language, title=title)
 
     def said(self, message: str, **params: object) -> Reply:
         """A one-line answer to a staff command (the message id is marked with N_)."""

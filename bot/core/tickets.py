@@ -180,6 +180,10 @@ class TicketBoard(Protocol):
 
     async def remind(self, tickets: list[TicketView]) -> None: ...
 
+    async def notify(self, notice: Reply) -> None:
+        """Post a message to staff that belongs to no ticket (a refused knowledge reload)."""
+        ...
+
 
 class PersonOutbox(Protocol):
     """Sends replies to a person outside a reply to their own event (staff answers)."""

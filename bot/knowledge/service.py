@@ -159,13 +159,19 @@ class LiveKnowledge:
         directory: Path,
         locale_dir: Path | None = None,
         on_loaded: Callable[[LoadedKnowledge], Awaitable[None]] | None = None,
+        on_refused: Callable[[ReloadOutcome], Awaitable[None]] | None = None,
     ) -> None:
         self._directory = directory
         self._locale_dir = locale_dir
         self._on_loaded = on_loaded
         """Told of every snapshot put in service (the welcome-package indicator)."""
+        self.on_refused = on_refused
+        """Told once of each distinct content refused (staff are notified); public because
+        the staff boards exist only once the messengers have started."""
         self.current = load_knowledge(directory, locale_dir)
         self._reloading = asyncio.Lock()
+        self._refused: tuple[str, ReloadOutcome] | None = None
+        """The fingerprint of the content last refused, and what its reload found."""
 
     async def announce(self) -> None:
         """Tell ``on_loaded`` of the snapshot in service (called once at start)."""
@@ -179,22 +185,37 @@ class LiveKnowledge:
             fingerprint = await asyncio.to_thread(content_fingerprint, self._directory)
             if fingerprint == self.current.fingerprint and not force:
                 return ReloadOutcome(ReloadStatus.UNCHANGED, len(self.current.load.topics))
+            if self._refused is not None and self._refused[0] == fingerprint and not force:
+                # The same broken content as last time: no second load, errors or notice.
+                return self._refused[1]
             candidate = await asyncio.to_thread(load_knowledge, self._directory, self._locale_dir)
             if candidate.load.problems:
-                for problem in candidate.load.problems:
-                    log.error("knowledge reload refused: %s", problem)
-                log.error(
-                    "kept the previous knowledge base (%d topics)", len(self.current.load.topics)
-                )
-                return ReloadOutcome(
-                    ReloadStatus.KEPT_PREVIOUS,
-                    len(self.current.load.topics),
-                    tuple(candidate.load.problems),
-                )
+                return await self._refuse(candidate)
+            self._refused = None  # content broken again later is news again
             self.current = candidate  # one assignment: a reply never mixes two snapshots
             log.info("knowledge base reloaded: %d topics", len(candidate.load.topics))
             await self.announce()
             return ReloadOutcome(ReloadStatus.RELOADED, len(candidate.load.topics))
+
+    async def _refuse(self, candidate: LoadedKnowledge) -> ReloadOutcome:
+        """Keep the current snapshot; log why, and tell ``on_refused`` unless it knows."""
+        for problem in candidate.load.problems:
+            log.error("knowledge reload refused: %s", problem)
+        log.error("kept the previous knowledge base (%d topics)", len(self.current.load.topics))
+        outcome = ReloadOutcome(
+            ReloadStatus.KEPT_PREVIOUS,
+            len(self.current.load.topics),
+            tuple(candidate.load.problems),
+        )
+        told = self._refused is not None and self._refused[0] == candidate.fingerprint
+        self._refused = (candidate.fingerprint, outcome)
+        if not told and self.on_refused is not None:
+            try:
+                await self.on_refused(outcome)
+            except Exception:
+                # The reload itself went right: the bot keeps the last good content.
+                log.exception("could not tell staff that the knowledge reload was refused")
+        return outcome
 
     # KnowledgeBase
     def topic(self, topic_id: str) -> Topic | None:

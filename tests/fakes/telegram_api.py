@@ -335,6 +335,7 @@ class FakeBotApi:
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
         if int(params["chat_id"]) in self.blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        _check_length(params)
         return self._message(params, text=params.get("text", ""))
 
     async def _api_getChatMember(self, params: dict[str, Any]) -> Any:  # noqa: N802
@@ -364,6 +365,7 @@ class FakeBotApi:
         return member
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
+        _check_length(params)
         return self._message(
             params, text=params.get("text", ""), message_id=params.get("message_id")
         )
@@ -420,6 +422,16 @@ async def _read_params(request: web.Request) -> dict[str, Any]:
             except ValueError:
                 params[key] = value
     return params
+
+
+TEXT_LIMIT = 4096
+"""Telegram refuses longer texts; the fake counts the text as sent (HTML included), which is
+never shorter than what Telegram counts, so a text the fake accepts Telegram accepts too."""
+
+
+def _check_length(params: dict[str, Any]) -> None:
+    if len(params.get("text", "")) > TEXT_LIMIT:
+        raise _ApiError(400, "Bad Request: message is too long")
 
 
 class _ApiError(Exception):

@@ -100,6 +100,9 @@ class MatrixStaffBoard:
         reminder = self._screens.reminder(tickets, datetime.now(UTC))
         await self._sender.send(self._room_id, board_notice(reminder))
 
+    async def notify(self, notice: Reply) -> None:
+        await self._sender.send(self._room_id, board_notice(notice))
+
 
 class StaffRoom:
     """Turns commands and replies to cards in the staff room into StaffActions."""

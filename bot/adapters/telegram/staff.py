@@ -17,8 +17,9 @@ from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
+from bot.adapters.telegram.delivery import with_retries
 from bot.adapters.telegram.rendering import keyboard, render_html
-from bot.adapters.telegram.splitting import split_html
+from bot.adapters.telegram.splitting import TELEGRAM_LIMIT, split_html
 from bot.core.messages import Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
 from bot.core.staff_screens import NOT_STAFF, StaffScreens
@@ -41,6 +42,12 @@ _COMMAND = re.compile(r"^/(\w+)(?:@\w+)?(?:\s+#?(\d+))?(?:\s+(.*))?$", re.DOTALL
 _COMMANDS: Final = {command.value: command for command in StaffCommand}
 
 
+def fits_one_message(reply: Reply) -> bool:
+    """Whether ``reply`` as Telegram HTML fits one message (a card is edited in place, so it
+    cannot be split); the HTML is never shorter than the visible text Telegram counts."""
+    return len(render_html(reply)) <= TELEGRAM_LIMIT
+
+
 class TelegramPeople:
     """PersonOutbox for Telegram: staff answers to a person's private chat."""
 
@@ -52,9 +59,18 @@ class TelegramPeople:
             for reply in replies:
                 *first, last = split_html(render_html(reply))
                 for part in first:
-                    await self._bot.send_message(int(to.address), part, parse_mode=ParseMode.HTML)
-                await self._bot.send_message(
-                    int(to.address), last, parse_mode=ParseMode.HTML, reply_markup=keyboard(reply)
+                    await with_retries(
+                        lambda part=part: self._bot.send_message(  # type: ignore[misc]
+                            int(to.address), part, parse_mode=ParseMode.HTML
+                        )
+                    )
+                await with_retries(
+                    lambda reply=reply, last=last: self._bot.send_message(  # type: ignore[misc]
+                        int(to.address),
+                        last,
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=keyboard(reply),
+                    )
                 )
         except Forbidden as error:
             return DeliveryFailure(f"the person blocked the bot ({error.message})", True)
@@ -78,47 +94,58 @@ class TelegramStaffBoard:
         self._screens = screens
 
     async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
-        card = self._screens.card(ticket, datetime.now(UTC))
+        card = self._screens.card(ticket, datetime.now(UTC), fits_one_message)
         html, markup = render_html(card), keyboard(card)
         card_id = await self._store.card(ticket.number, BOARD, str(self._chat_id))
         if card_id is not None:
             try:
-                await self._bot.edit_message_text(
-                    html,
-                    self._chat_id,
-                    int(card_id),
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=markup,
+                await with_retries(
+                    lambda: self._bot.edit_message_text(
+                        html,
+                        self._chat_id,
+                        int(card_id),
+                        parse_mode=ParseMode.HTML,
+                        reply_markup=markup,
+                    )
                 )
             except BadRequest as error:
                 if "not modified" not in error.message.lower():
                     raise
             anchor = int(card_id)
         else:
-            sent = await self._bot.send_message(
-                self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+            sent = await with_retries(
+                lambda: self._bot.send_message(
+                    self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+                )
             )
             await self._store.add_card(
                 ticket.number, BOARD, str(self._chat_id), str(sent.message_id), is_card=True
             )
             anchor = sent.message_id
         if news is not None:
-            note = self._screens.news(ticket, news)
-            sent = await self._bot.send_message(
-                self._chat_id,
-                render_html(note),
-                parse_mode=ParseMode.HTML,
-                reply_to_message_id=anchor,
-            )
-            await self._store.add_card(
-                ticket.number, BOARD, str(self._chat_id), str(sent.message_id), is_card=False
-            )
+            # Every part is a reply to the card, and replying to any of them answers the person.
+            for message_id in await self._post(self._screens.news(ticket, news), anchor):
+                await self._store.add_card(
+                    ticket.number, BOARD, str(self._chat_id), str(message_id), is_card=False
+                )
 
     async def remind(self, tickets: list[TicketView]) -> None:
-        reminder = self._screens.reminder(tickets, datetime.now(UTC))
-        await self._bot.send_message(
-            self._chat_id, render_html(reminder), parse_mode=ParseMode.HTML
-        )
+        await self._post(self._screens.reminder(tickets, datetime.now(UTC)))
+
+    async def notify(self, notice: Reply) -> None:
+        await self._post(notice)
+
+    async def _post(self, reply: Reply, reply_to: int | None = None) -> list[int]:
+        """Send ``reply`` to the group in as many messages as it takes; their ids."""
+        sent = [
+            await with_retries(
+                lambda part=part: self._bot.send_message(  # type: ignore[misc]
+                    self._chat_id, part, parse_mode=ParseMode.HTML, reply_to_message_id=reply_to
+                )
+            )
+            for part in split_html(render_html(reply))
+        ]
+        return [message.message_id for message in sent]
 
 
 class StaffGroupHandlers:
@@ -200,6 +227,8 @@ class StaffGroupHandlers:
 
     @staticmethod
     async def _answer(message: Message, answer: Reply) -> None:
-        await message.reply_text(
-            render_html(answer), parse_mode=ParseMode.HTML, reply_markup=keyboard(answer)
-        )
+        """Answer in the group; a long one (/ticket N) in several messages, buttons last."""
+        *first, last = split_html(render_html(answer))
+        for part in first:
+            await message.reply_text(part, parse_mode=ParseMode.HTML)
+        await message.reply_text(last, parse_mode=ParseMode.HTML, reply_markup=keyboard(answer))
