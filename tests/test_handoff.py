@@ -46,12 +46,16 @@ class RecordingBoard:
 
     published: list[tuple[TicketView, TicketLine | None]] = field(default_factory=list)
     reminded: list[list[int]] = field(default_factory=list)
+    notices: list[Reply] = field(default_factory=list)
 
     async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
         self.published.append((ticket, news))
 
     async def remind(self, tickets: list[TicketView]) -> None:
         self.reminded.append([ticket.number for ticket in tickets])
+
+    async def notify(self, notice: Reply) -> None:
+        self.notices.append(notice)
 
     def last(self, number: int) -> TicketView:
         return [view for view, _ in self.published if view.number == number][-1]
