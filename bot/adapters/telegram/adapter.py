@@ -78,7 +78,7 @@ class TelegramAdapter:
         bot = self.application.bot
         self.delivery = ReplyDelivery(bot, pending)
         self._polling = DurablePolling(self.application, ALLOWED_UPDATES)
-        self.people = TelegramPeople(bot)
+        self.people = TelegramPeople(self.delivery)
         self.board: TelegramStaffBoard | None = None
         if staff is not None and tickets is not None and settings.staff_chat_id is not None:
             self.board = TelegramStaffBoard(bot, settings.staff_chat_id, tickets, staff.screens)

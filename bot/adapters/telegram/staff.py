@@ -14,10 +14,10 @@ from typing import Final
 
 from telegram import Bot, Message, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.adapters.telegram.delivery import with_retries
+from bot.adapters.telegram.delivery import ReplyDelivery, Undeliverable, with_retries
 from bot.adapters.telegram.rendering import keyboard, render_html
 from bot.adapters.telegram.splitting import TELEGRAM_LIMIT, split_html
 from bot.core.messages import Reply
@@ -49,31 +49,18 @@ def fits_one_message(reply: Reply) -> bool:
 
 
 class TelegramPeople:
-    """PersonOutbox for Telegram: staff answers to a person's private chat."""
+    """PersonOutbox for Telegram: staff answers to a person's private chat, sent as the bot's
+    own replies are (in parts when long, retried through passing errors)."""
 
-    def __init__(self, bot: Bot) -> None:
-        self._bot = bot
+    def __init__(self, delivery: ReplyDelivery) -> None:
+        self._delivery = delivery
 
     async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
         try:
             for reply in replies:
-                *first, last = split_html(render_html(reply))
-                for part in first:
-                    await with_retries(
-                        lambda part=part: self._bot.send_message(  # type: ignore[misc]
-                            int(to.address), part, parse_mode=ParseMode.HTML
-                        )
-                    )
-                await with_retries(
-                    lambda reply=reply, last=last: self._bot.send_message(  # type: ignore[misc]
-                        int(to.address),
-                        last,
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=keyboard(reply),
-                    )
-                )
-        except Forbidden as error:
-            return DeliveryFailure(f"the person blocked the bot ({error.message})", True)
+                await self._delivery.send_reply(int(to.address), reply)
+        except Undeliverable as error:
+            return DeliveryFailure(f"the person blocked the bot ({error})", True)
         except BadRequest as error:
             return DeliveryFailure(error.message, "not found" in error.message.lower())
         except TelegramError as error:
@@ -230,5 +217,13 @@ class StaffGroupHandlers:
         """Answer in the group; a long one (/ticket N) in several messages, buttons last."""
         *first, last = split_html(render_html(answer))
         for part in first:
-            await message.reply_text(part, parse_mode=ParseMode.HTML)
-        await message.reply_text(last, parse_mode=ParseMode.HTML, reply_markup=keyboard(answer))
+            await with_retries(
+                lambda part=part: message.reply_text(  # type: ignore[misc]
+                    part, parse_mode=ParseMode.HTML
+                )
+            )
+        await with_retries(
+            lambda: message.reply_text(
+                last, parse_mode=ParseMode.HTML, reply_markup=keyboard(answer)
+            )
+        )
