@@ -8,7 +8,6 @@ import io
 import logging
 import re
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from bot.redaction import RedactingFilter, Redactor, mask_url, secret_values
 from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import ROOT, make_settings, start_bot_process
 from tests.fakes.telegram_api import FakeBotApi
+from tests.test_cli import run_bot as run_cli
 
 TOKEN = "123456:SECRET-telegram-token-XYZ"
 WEBHOOK_SECRET = "webhook-SECRET-hush"
@@ -108,15 +108,7 @@ def restored_logging() -> Iterator[None]:
 
 def run_bot(*args: str, cwd: Path, **extra: str) -> str:
     """stdout and stderr of ``python -m bot ARGS`` with every secret in the environment."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **ENVIRONMENT, **extra},
-        timeout=60,
-        check=False,
-    )
+    result = run_cli(*args, env={**ENVIRONMENT, **extra}, cwd=cwd)
     return result.stdout + result.stderr
 
 

@@ -9,27 +9,30 @@ here are the ones it leaves out.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import inspect, select, table, text
 
-from bot.adapters.telegram import TelegramAdapter
-from bot.app import Core, build_core
-from bot.core.messages import Channel
+from bot.app import Core
 from bot.core.tickets import StaffMember
-from tests.conftest import ROOT, make_settings
+from tests import test_telegram_staff
 from tests.fakes.telegram_api import FakeBotApi
+from tests.test_telegram_staff import (
+    ANNA,
+    IVAN,
+    MAREK,
+    OLENA,
+    STAFF_CHAT,
+    STRANGER,
+    to_chat,
+    toasts,
+    until,
+)
 
-STAFF_CHAT = -100777
-OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
-IVAN = {"id": 31338, "is_bot": False, "first_name": "Ivan", "language_code": "ru"}
-ANNA = {"id": 501, "is_bot": False, "first_name": "Anna", "last_name": "Nowak"}
-MAREK = {"id": 502, "is_bot": False, "first_name": "Marek"}
-STRANGER = {"id": 999, "is_bot": False, "first_name": "Mallory"}
+# The staff-group set-up is the hand-off tests' own: Anna and Marek are in the group.
+running = test_telegram_staff.running
+
 # The person whose message Olena forwards: distinctive, so that any trace of them is found.
 ORIGINAL_SENDER = {
     "id": 987654321,
@@ -39,43 +42,6 @@ ORIGINAL_SENDER = {
     "username": "bohdana_fwd",
 }
 NOT_STAFF = "To mogą zrobić tylko pracownicy Punktu Informacyjnego."
-
-
-@pytest.fixture
-async def running(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[Core]:
-    """The bot on the fake Bot API, with a staff group where Anna and Marek are members."""
-    api.members[STAFF_CHAT] = {ANNA["id"]: "administrator", MAREK["id"]: "member"}
-    settings = make_settings(
-        tmp_path,
-        knowledge_dir=ROOT / "knowledge",
-        # Always open, so the test does not depend on the day it runs.
-        office_hours="mon-sun 00:00-23:59",
-        telegram={"token": api.token, "base_url": api.base_url, "staff_chat_id": STAFF_CHAT},
-    )
-    core = await build_core(settings)
-    adapter = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
-    core.people.channels[Channel.TELEGRAM] = adapter.people
-    assert adapter.board is not None
-    core.boards.boards.append(adapter.board)
-    await adapter.start()
-    yield core
-    await adapter.stop()
-    await core.database.dispose()
-
-
-async def until(api: FakeBotApi, check: Callable[[], Any], timeout: float = 15.0) -> Any:
-    """Wait until the bot's calls satisfy ``check`` (an event-driven wait, not a sleep)."""
-    async with api._changed:
-        await asyncio.wait_for(api._changed.wait_for(check), timeout)
-    return check()
-
-
-def to_chat(api: FakeBotApi, chat: int) -> list[dict[str, Any]]:
-    return [call for call in api.sent("sendMessage") if call["chat_id"] == chat]
-
-
-def toasts(api: FakeBotApi) -> list[dict[str, Any]]:
-    return [call for call in api.sent("answerCallbackQuery") if call.get("text")]
 
 
 async def every_stored_value(core: Core) -> str:
