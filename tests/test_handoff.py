@@ -57,6 +57,9 @@ class RecordingBoard:
     async def notify(self, notice: Reply) -> None:
         self.notices.append(notice)
 
+    async def has_card(self, number: int) -> bool:
+        return any(view.number == number for view, _ in self.published)
+
     def last(self, number: int) -> TicketView:
         return [view for view, _ in self.published if view.number == number][-1]
 

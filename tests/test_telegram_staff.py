@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import pytest
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
-from bot.core.messages import Channel
+from bot.core.messages import Channel, Inbound
 from bot.core.tickets import Author, TicketLine
 from bot.knowledge.loader import Problem
 from tests.conftest import ROOT, make_settings
@@ -297,3 +297,33 @@ async def test_cards_of_long_conversations_fit_one_telegram_message(
     assert all(len(text) <= 4096 for text in shown)
     assert "".join(shown).count("&lt;&amp;&gt;") == 1290
     assert buttons(parts[-1]) == [("Przejmij", "ticket:1:take"), ("Zamknij", "ticket:1:close")]
+
+
+async def test_a_ticket_whose_card_was_never_posted_gets_it_at_start(
+    tmp_path: Path, api: FakeBotApi
+) -> None:
+    # The bot died between committing Olena's ticket and posting its card: no board was
+    # there to show it. The next start posts it, once, and a second start does not repeat it.
+    api.members[STAFF_CHAT] = {ANNA["id"]: "administrator"}
+    settings = make_settings(
+        tmp_path,
+        knowledge_dir=ROOT / "knowledge",
+        office_hours="mon-sun 00:00-23:59",
+        telegram={"token": api.token, "base_url": api.base_url, "staff_chat_id": STAFF_CHAT},
+    )
+    core = await build_core(settings)
+    case = "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
+    for number, (text, choice) in enumerate([("/start", None), (None, "lang:uk"), (case, None)]):
+        said = Inbound(
+            Channel.TELEGRAM, "31337", str(number), datetime.now(UTC), text=text, choice=choice
+        )
+        await core.engine.handle(said)
+    assert await core.tickets.open_tickets()
+    for _start in range(2):
+        adapter = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
+        await adapter.start()
+        await adapter.stop()
+    cards = [call for call in to_chat(api, STAFF_CHAT) if call["text"].startswith("<b>#1</b>")]
+    assert len(cards) == 1
+    assert "Język: UK – Українська" in cards[0]["text"]
+    await core.database.dispose()

@@ -53,6 +53,22 @@ class StaffBoards:
                 log.exception("a staff board could not show a notice")
 
 
+async def post_missing_cards(board: TicketBoard, store: TicketStore) -> int:
+    """Post the card of every open ticket that ``board`` does not show; returns how many.
+
+    A ticket is committed before its card is posted, so a crash between the two, or a board
+    that was down, leaves a ticket staff cannot see. Adapters call this as they start.
+    """
+    posted = 0
+    for ticket in await store.open_tickets():
+        if not await board.has_card(ticket.number):
+            await board.publish(ticket, None)
+            posted += 1
+    if posted:
+        log.info("posted the cards of %d open tickets that staff could not see", posted)
+    return posted
+
+
 @dataclass(slots=True)
 class PersonRouter:
     """Implements PersonOutbox by handing each message to the person's own channel."""

@@ -184,6 +184,10 @@ class TicketBoard(Protocol):
         """Post a message to staff that belongs to no ticket (a refused knowledge reload)."""
         ...
 
+    async def has_card(self, number: int) -> bool:
+        """Whether the ticket's card was ever posted on this board."""
+        ...
+
 
 class PersonOutbox(Protocol):
     """Sends replies to a person outside a reply to their own event (staff answers)."""

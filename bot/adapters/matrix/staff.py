@@ -96,6 +96,9 @@ class MatrixStaffBoard:
             sent = await self._sender.send(self._room_id, in_reply_to(anchor, note))
             await self._store.add_card(ticket.number, BOARD, self._room_id, sent, is_card=False)
 
+    async def has_card(self, number: int) -> bool:
+        return await self._store.card(number, BOARD, self._room_id) is not None
+
     async def remind(self, tickets: list[TicketView]) -> None:
         reminder = self._screens.reminder(tickets, datetime.now(UTC))
         await self._sender.send(self._room_id, board_notice(reminder))

@@ -26,6 +26,7 @@ from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
 from bot.adapters.telegram.polling import DurablePolling
 from bot.adapters.telegram.rendering import render_html
 from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
+from bot.core.boards import post_missing_cards
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Channel, Inbound, Reply, Unreadable
@@ -62,6 +63,7 @@ class TelegramAdapter:
             raise ValueError("the Telegram adapter needs a token")
         self._settings = settings
         self._engine = engine
+        self._tickets = tickets
         builder = Application.builder().token(settings.token.get_secret_value())
         if settings.base_url:
             builder = builder.base_url(settings.base_url)
@@ -107,6 +109,8 @@ class TelegramAdapter:
         await self._register_commands()
         # What a crash left stored goes out before anything new is fetched.
         await self.delivery.resend_undelivered()
+        if self.board is not None and self._tickets is not None:
+            await post_missing_cards(self.board, self._tickets)
         settings = self._settings
         if settings.mode == "webhook":
             updater = app.updater

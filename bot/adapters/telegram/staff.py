@@ -116,6 +116,9 @@ class TelegramStaffBoard:
                     ticket.number, BOARD, str(self._chat_id), str(message_id), is_card=False
                 )
 
+    async def has_card(self, number: int) -> bool:
+        return await self._store.card(number, BOARD, str(self._chat_id)) is not None
+
     async def remind(self, tickets: list[TicketView]) -> None:
         await self._post(self._screens.reminder(tickets, datetime.now(UTC)))
 
