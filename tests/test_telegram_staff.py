@@ -326,4 +326,5 @@ async def test_a_ticket_whose_card_was_never_posted_gets_it_at_start(
     cards = [call for call in to_chat(api, STAFF_CHAT) if call["text"].startswith("<b>#1</b>")]
     assert len(cards) == 1
     assert "Język: UK – Українська" in cards[0]["text"]
+    assert "роботодавець не платить мені зарплату" in cards[0]["text"]
     await core.database.dispose()

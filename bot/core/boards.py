@@ -61,8 +61,11 @@ async def post_missing_cards(board: TicketBoard, store: TicketStore) -> int:
     """
     posted = 0
     for ticket in await store.open_tickets():
-        if not await board.has_card(ticket.number):
-            await board.publish(ticket, None)
+        if await board.has_card(ticket.number):
+            continue
+        whole = await store.view(ticket.number)  # with the conversation, as cards show it
+        if whole is not None:
+            await board.publish(whole, None)
             posted += 1
     if posted:
         log.info("posted the cards of %d open tickets that staff could not see", posted)
