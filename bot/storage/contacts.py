@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.ports import ContactNote
 from bot.storage.models import MONTH_COUNTS, Contact, MonthTotal, Person, TopicMonth
+from bot.storage.person_rows import PersonRow
 
 _TIME = Contact.__table__.c.ended_at.type
 
@@ -94,7 +95,7 @@ def aware(moment: datetime) -> datetime:
 
 async def record_contact(
     session: AsyncSession,
-    person: Person,
+    person: Person | PersonRow,
     note: ContactNote,
     *,
     now: datetime,
@@ -138,7 +139,7 @@ async def record_contact(
 
 
 def _open_contact(
-    person: Person, now: datetime, gap: timedelta, month: str
+    person: Person | PersonRow, now: datetime, gap: timedelta, month: str
 ) -> tuple[int, str] | None:
     """The id and month of the person's contact this message continues, if any."""
     contact_id, started_in, ended_at = (
@@ -154,7 +155,11 @@ def _open_contact(
 
 
 async def _extend(
-    connection: AsyncConnection, contact_id: int, person: Person, note: ContactNote, now: datetime
+    connection: AsyncConnection,
+    contact_id: int,
+    person: Person | PersonRow,
+    note: ContactNote,
+    now: datetime,
 ) -> None:
     topics = list(dict.fromkeys([*(person.contact_topics or []), *note.answered_topics]))
     await connection.execute(
@@ -176,7 +181,7 @@ async def _extend(
 async def _count(
     connection: AsyncConnection,
     upserts: _Upserts,
-    person: Person,
+    person: Person | PersonRow,
     note: ContactNote,
     month: str,
     *,

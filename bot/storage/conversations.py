@@ -5,17 +5,17 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Final
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.messages import Reply
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
 from bot.core.tickets import NewTicket, TicketLine
-from bot.storage import person_tickets
+from bot.storage import person_rows, person_tickets
 from bot.storage.contacts import record_contact
 from bot.storage.erasure import random_key, unlink_contacts
 from bot.storage.models import (
@@ -26,62 +26,66 @@ from bot.storage.models import (
 )
 from bot.storage.outages import is_database_outage
 from bot.storage.pending_replies import reply_to_json
+from bot.storage.person_rows import PersonRow
 
 WARSAW: Final = ZoneInfo("Europe/Warsaw")
 DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
 """Messages closer together than this belong to one contact (the README's counting rules)."""
 
 
+_EVENTS: Final = cast(Table, ProcessedEvent.__table__)
+_CLAIMS: Final = {
+    name: module.insert(_EVENTS)
+    .on_conflict_do_nothing(index_elements=[_EVENTS.c.channel, _EVENTS.c.event_id])
+    .returning(_EVENTS.c.id)
+    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
+}
+_HOLD: Final = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("claimed"))
+    .values(address=bindparam("address"), pending=bindparam("pending"))
+)
+
+
 class SqlConversation:
-    """One transaction's view of people, their state, contacts and processed events."""
+    """One transaction's view of people, their state, contacts and processed events.
+
+    The per-message path (claim, person, contact, replies) is plain SQL on the session's
+    connection; the person's row is written once, when the transaction ends (``flush``).
+    Tickets, erasure and assessments, which are rare, go through the ORM session.
+    """
 
     def __init__(self, session: AsyncSession, contact_gap: timedelta, zone: ZoneInfo) -> None:
         self._session = session
         self._contact_gap = contact_gap
         self._zone = zone
-        self._rows: dict[str, tuple[Person, ConversationStateRow]] = {}
-        self._claimed: ProcessedEvent | None = None
+        self._person: PersonRow | None = None
+        self._changed: datetime | None = None
+        """When the loaded person was saved; their row is written at the end."""
+        self._claimed: int | None = None
+        self._held: tuple[str, list[dict[str, Any]]] | None = None
 
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
-        claimed = ProcessedEvent(channel=channel, event_id=event_id, processed_at=now)
-        try:
-            # A savepoint, so a duplicate leaves the surrounding transaction usable.
-            async with self._session.begin_nested():
-                self._session.add(claimed)
-        except IntegrityError:
-            return False
-        self._claimed = claimed
-        return True
+        connection = await self._session.connection()
+        claim = _CLAIMS[connection.dialect.name]
+        claimed = await connection.scalar(
+            claim, {"channel": channel, "event_id": event_id, "processed_at": now}
+        )
+        self._claimed = None if claimed is None else int(claimed)
+        return claimed is not None
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
         if self._claimed is None:
             raise RuntimeError("hold_replies needs an event claimed in this unit of work")
-        self._claimed.address = address
-        self._claimed.pending = [reply_to_json(reply) for reply in replies]
+        self._held = (address, [reply_to_json(reply) for reply in replies])
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
-        person = await self._session.scalar(select(Person).where(Person.key == key))
-        if person is None:
-            person = Person(
-                key=key,
-                channel=channel,
-                language=None,
-                language_explicit=False,
-                created_at=now,
-                last_seen_at=now,
-            )
-            self._session.add(person)
-            await self._session.flush()
-        state_row = await self._session.get(ConversationStateRow, person.id)
-        if state_row is None:
-            state_row = ConversationStateRow(
-                person_id=person.id, step="new", data={}, updated_at=now
-            )
-            self._session.add(state_row)
-        self._rows[key] = (person, state_row)
-        data = state_row.data
+        connection = await self._session.connection()
+        row = await person_rows.load_or_create(connection, key, channel, now)
+        self._person = row
+        data = row.data
         state = ConversationState(
-            step=state_row.step,
+            step=row.step,
             pending_text=_str_or_none(data.get("pending_text")),
             last_options=_option_pairs(data.get("last_options")),
             rated=_strings(data.get("rated")),
@@ -91,21 +95,19 @@ class SqlConversation:
         )
         return PersonRecord(
             key=key,
-            language=person.language,
+            language=row.language,
             state=state,
-            language_explicit=person.language_explicit,
-            ticket=person.ticket_id,
+            language_explicit=row.language_explicit,
+            ticket=row.ticket_id,
         )
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:
-        row, state_row = self._rows[person.key]
+        row = self._loaded(person.key)
         row.language = person.language
         row.language_explicit = person.language_explicit
-        row.last_seen_at = now
         row.ticket_id = person.ticket
         state = person.state
-        state_row.step = state.step
-        state_row.data = {
+        row.data = {
             "pending_text": state.pending_text,
             "last_options": state.last_options,
             "rated": state.rated,
@@ -113,15 +115,36 @@ class SqlConversation:
             "last_question": state.last_question,
             "awaiting_summary": state.awaiting_summary,
         }
-        state_row.updated_at = now
+        row.step = state.step
+        self._changed = now
 
     async def record_contact(
         self, key: str, channel: str, note: ContactNote, now: datetime
     ) -> None:
-        person, _ = self._rows[key]  # loaded by load_person earlier in this transaction
         await record_contact(
-            self._session, person, note, now=now, gap=self._contact_gap, zone=self._zone
+            self._session,
+            self._loaded(key),
+            note,
+            now=now,
+            gap=self._contact_gap,
+            zone=self._zone,
         )
+
+    async def flush(self) -> None:
+        """Write what the event changed of the person, and the replies held for delivery."""
+        connection = await self._session.connection()
+        if self._person is not None and self._changed is not None:
+            await person_rows.write(connection, self._person, self._changed)
+        if self._held is not None:
+            address, pending = self._held
+            await connection.execute(
+                _HOLD, {"claimed": self._claimed, "address": address, "pending": pending}
+            )
+
+    def _loaded(self, key: str) -> PersonRow:
+        if self._person is None or self._person.key != key:
+            raise RuntimeError("the person must be loaded earlier in this unit of work")
+        return self._person
 
     async def erase_person(self, key: str, now: datetime) -> None:
         person = await self._session.scalar(select(Person).where(Person.key == key))
@@ -172,7 +195,9 @@ class SqlConversationStore:
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlConversation]:
         async with self._sessions() as session, session.begin():
-            yield SqlConversation(session, self._contact_gap, self._zone)
+            conversation = SqlConversation(session, self._contact_gap, self._zone)
+            yield conversation
+            await conversation.flush()
 
     def is_outage(self, error: BaseException) -> bool:
         return is_database_outage(error)
