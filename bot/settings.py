@@ -73,6 +73,8 @@ class TelegramSettings(_Section):
     rate_limit: bool = True
     """Keep to Telegram's sending limits (about 30 messages a second in all, 20 a minute in a
     group). Off only against a local test server, where there are none to keep."""
+    http_backend: Literal["aiohttp", "httpx"] = "aiohttp"
+    """How requests reach the Bot API: our aiohttp backend, or PTB's default (httpx)."""
 
     @field_validator("coordinator_ids", "staff_ids", mode="before")
     @classmethod

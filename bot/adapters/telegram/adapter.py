@@ -22,6 +22,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapters.telegram.aiohttp_request import AiohttpRequest
 from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
 from bot.adapters.telegram.polling import DurablePolling
 from bot.adapters.telegram.rendering import render_html
@@ -69,6 +70,10 @@ class TelegramAdapter:
             builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
+        if settings.http_backend == "aiohttp":
+            builder = builder.request(AiohttpRequest()).get_updates_request(
+                AiohttpRequest(connection_pool_size=1)
+            )
         if settings.mode == "polling":
             builder = builder.updater(None)  # DurablePolling fetches; PTB's Updater would lose
         # Each branch builds: the rate limiter changes the builder's type.

@@ -1,0 +1,122 @@
+"""Our aiohttp request backend keeps python-telegram-bot's contract, over real HTTP against the
+fake Bot API: answers, Telegram's errors, uploads, timeouts and dropped connections.
+
+The adapter's own tests (test_telegram*.py) run on this backend too, as it is the default;
+one of them here runs the adapter on PTB's httpx backend, which stays selectable.
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from telegram import Bot, InputFile
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.aiohttp_request import AiohttpRequest
+from bot.app import build_core
+from tests.conftest import make_settings
+from tests.fakes.telegram_api import FakeBotApi, Fault
+
+PERSON = {"id": 4242, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
+
+
+@pytest.fixture
+async def bot(api: FakeBotApi) -> AsyncIterator[Bot]:
+    bot = Bot(
+        api.token,
+        base_url=api.base_url,
+        request=AiohttpRequest(read_timeout=0.5),
+        get_updates_request=AiohttpRequest(connection_pool_size=1),
+    )
+    async with bot:
+        yield bot
+
+
+async def test_a_message_is_sent_and_its_answer_parsed(api: FakeBotApi, bot: Bot) -> None:
+    sent = await bot.send_message(PERSON["id"], "<b>Cześć</b> & witaj", parse_mode="HTML")
+    assert sent.chat.id == PERSON["id"]
+    assert sent.text == "<b>Cześć</b> & witaj"
+    [call] = api.sent("sendMessage")
+    assert call["text"] == "<b>Cześć</b> & witaj"
+    assert call["parse_mode"] == "HTML"
+
+
+async def test_updates_come_through_a_long_poll(api: FakeBotApi, bot: Bot) -> None:
+    await api.send_text(PERSON, "Як отримати PESEL?")
+    [update] = await bot.get_updates(timeout=1)
+    assert update.message is not None
+    assert update.message.text == "Як отримати PESEL?"
+
+
+async def test_telegrams_errors_become_ptbs_exceptions(api: FakeBotApi, bot: Bot) -> None:
+    api.inject("sendMessage", Fault.flood_wait(3))
+    with pytest.raises(RetryAfter, match="Retry in 3 seconds"):
+        await bot.send_message(PERSON["id"], "za szybko")
+    api.blocked.add(PERSON["id"])
+    with pytest.raises(Forbidden, match="blocked by the user"):
+        await bot.send_message(PERSON["id"], "zablokowany")
+    with pytest.raises(BadRequest, match="too long"):
+        await bot.send_message(777, "x" * 5000)
+    api.inject("sendMessage", Fault.server_error(502))
+    with pytest.raises(NetworkError, match="Bad Gateway"):
+        await bot.send_message(777, "serwer leży")
+
+
+async def test_a_dropped_connection_is_a_network_error(api: FakeBotApi, bot: Bot) -> None:
+    api.inject("sendMessage", Fault.dropped())
+    with pytest.raises(NetworkError) as dropped:
+        await bot.send_message(PERSON["id"], "halo?")
+    assert not isinstance(dropped.value, TimedOut)
+    assert (await bot.send_message(PERSON["id"], "znowu")).text == "znowu"
+
+
+async def test_an_unanswered_request_times_out(api: FakeBotApi, bot: Bot) -> None:
+    api.hold("sendMessage")
+    with pytest.raises(TimedOut):
+        await bot.send_message(PERSON["id"], "czekam")
+    api.release()
+
+
+async def test_no_server_is_a_network_error() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    request = AiohttpRequest(connect_timeout=1)
+    with pytest.raises(NetworkError) as refused:
+        async with Bot("1:x", base_url=f"http://127.0.0.1:{port}/bot", request=request):
+            pass  # starting asks getMe, which finds no one
+    assert "aiohttp.ClientConnectorError" in str(refused.value)
+
+
+async def test_a_file_is_uploaded_as_multipart(api: FakeBotApi, bot: Bot) -> None:
+    report = b"PK\x03\x04 a report's bytes \x00\xff"
+    await bot.send_document(
+        PERSON["id"], InputFile(report, filename="raport-2026-10.xlsx"), caption="Raport"
+    )
+    [call] = api.sent("sendDocument")
+    assert call["document"] == report
+    assert call["caption"] == "Raport"
+
+
+async def test_the_adapter_still_runs_on_ptbs_httpx_backend(
+    tmp_path: Path, api: FakeBotApi
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        telegram={"token": api.token, "base_url": api.base_url, "http_backend": "httpx"},
+    )
+    core = await build_core(settings)
+    adapter = TelegramAdapter(settings.telegram, core.engine)
+    assert type(adapter.application.bot.request).__name__ == "HTTPXRequest"
+    await adapter.start()
+    try:
+        await api.send_text(PERSON, "/start")
+        [reply] = await api.wait_for("sendMessage", 1)
+        assert reply["chat_id"] == PERSON["id"]
+    finally:
+        await adapter.stop()
+        await core.database.dispose()
