@@ -220,6 +220,10 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
     outboxes before it receives anything; stopped in reverse by ``stack``. Returns where the
     monthly report goes (coordinators are on Telegram), or None."""
     send_report: ReportSender = None
+    # One ledger for every messenger; its journal is closed after they stop (stack order).
+    pending = SqlPendingReplies(core.database, settings.var_dir / "delivered.jsonl")
+    await pending.open()
+    stack.push_async_callback(pending.close)
     if settings.telegram.enabled:
         # Imported only when configured: a run without Telegram never loads its SDK.
         from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415
@@ -229,7 +233,7 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
             core.engine,
             core.staff,
             core.tickets,
-            SqlPendingReplies(core.database),
+            pending,
         )
         core.people.channels[Channel.TELEGRAM] = telegram.people
         if telegram.board is not None:
@@ -248,7 +252,7 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
             SqlCursors(core.database),
             staff=core.staff,
             tickets=core.tickets,
-            pending=SqlPendingReplies(core.database),
+            pending=pending,
         )
         await matrix.connect()
         stack.push_async_callback(matrix.stop)

@@ -7,15 +7,23 @@ here, and the adapter sends them when it starts again.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from pathlib import Path
+from typing import Any, Final
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.messages import Link, Option, Reply
+from bot.storage.delivery_journal import DeliveryJournal
 from bot.storage.models import ProcessedEvent
+
+log = logging.getLogger(__name__)
+
+SETTLE_BATCH: Final = 500
+"""Event ids in one UPDATE's IN list."""
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -52,13 +60,36 @@ class Undelivered:
 
 
 class SqlPendingReplies:
-    """Settles delivered replies and finds the ones a crash or an outage left behind."""
+    """Settles delivered replies and finds the ones a crash or an outage left behind.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    With a journal (``open`` first), a whole delivery is recorded in a local file at once and
+    settled in the database in batches (see delivery_journal.py); without one, each
+    delivery is its own transaction.
+    """
+
+    def __init__(self, engine: AsyncEngine, journal: Path | None = None) -> None:
         self._engine = engine
+        self._journal = DeliveryJournal(journal, self._settle_all) if journal else None
+        self._open = False
+
+    async def open(self) -> None:
+        """Settle what the journal recorded before the last stop or crash."""
+        if self._journal is not None and not self._open:
+            recovered = await self._journal.recover()
+            if recovered:
+                log.info("settled %d deliveries recorded before the last stop", recovered)
+            self._open = True
+
+    async def close(self) -> None:
+        if self._journal is not None and self._open:
+            await self._journal.close()
+            self._open = False
 
     async def settle(self, channel: str, event_id: str, remaining: Sequence[Reply] = ()) -> None:
         """Record that all but ``remaining`` of the event's replies were delivered."""
+        if self._journal is not None and self._open and not remaining:
+            self._journal.delivered(channel, event_id)
+            return
         values: dict[str, Any] = (
             {"pending": [reply_to_json(reply) for reply in remaining]}
             if remaining
@@ -70,6 +101,22 @@ class SqlPendingReplies:
                 .where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
                 .values(**values)
             )
+
+    async def _settle_all(self, events: Sequence[tuple[str, str]]) -> None:
+        by_channel: dict[str, list[str]] = {}
+        for channel, event_id in events:
+            by_channel.setdefault(channel, []).append(event_id)
+        async with self._engine.begin() as connection:
+            for channel, event_ids in by_channel.items():
+                for start in range(0, len(event_ids), SETTLE_BATCH):
+                    await connection.execute(
+                        update(ProcessedEvent)
+                        .where(
+                            ProcessedEvent.channel == channel,
+                            ProcessedEvent.event_id.in_(event_ids[start : start + SETTLE_BATCH]),
+                        )
+                        .values(pending=None, address=None)
+                    )
 
     async def undelivered(self, channel: str) -> list[Undelivered]:
         """The channel's events with replies still to deliver, oldest first."""

@@ -1,0 +1,113 @@
+"""A local file that records delivered replies at once; the database learns of them in batches.
+
+Marking each event's replies delivered in the database right after the send cost a
+transaction per message, and left a window (the transaction's round trips) in which a
+kill -9 made the next start send the replies again. A line appended to a file with
+``os.write`` survives the death of the process as soon as the call returns, so the window
+shrinks to the moment between Telegram's answer and that call, and the database is told in
+one UPDATE per batch. At start the file is read back first, so nothing it names is sent
+again; if the file is lost with its machine, replies may be sent twice, never lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Final
+
+log = logging.getLogger(__name__)
+
+FLUSH_AFTER_S: Final = 0.05
+"""How long deliveries gather before one database UPDATE settles them all."""
+
+Event = tuple[str, str]
+"""(channel, event id)."""
+Settle = Callable[[Sequence[Event]], Awaitable[None]]
+
+
+class DeliveryJournal:
+    """Appends delivered events to ``path`` and settles them through ``settle`` in batches."""
+
+    def __init__(self, path: Path, settle: Settle) -> None:
+        self._path = path
+        self._settle = settle
+        self._fd: int | None = None
+        self._waiting: list[Event] = []
+        self._flushing: asyncio.Task[None] | None = None
+
+    async def recover(self) -> int:
+        """Settle what the file names (a crash left it there), then empty it; returns how
+        many events it named."""
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        named = _read(self._path)
+        if named:
+            await self._settle(named)
+        self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.ftruncate(self._fd, 0)
+        return len(named)
+
+    def delivered(self, channel: str, event_id: str) -> None:
+        """Record the event's replies as delivered, durably before returning."""
+        if self._fd is None:
+            raise RuntimeError("DeliveryJournal.recover must run first")
+        os.write(self._fd, _line((channel, event_id)))
+        self._waiting.append((channel, event_id))
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    async def close(self) -> None:
+        """Settle what is waiting and close the file."""
+        if self._flushing is not None:
+            with contextlib.suppress(Exception):
+                await self._flushing
+        await self._flush()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    async def _flush_soon(self) -> None:
+        # Deliveries made while a batch is being settled go in the next batch.
+        while self._waiting:
+            await asyncio.sleep(FLUSH_AFTER_S)
+            if not await self._flush():
+                return
+
+    async def _flush(self) -> bool:
+        batch, self._waiting = self._waiting, []
+        if not batch:
+            return True
+        try:
+            await self._settle(batch)
+        except Exception:
+            # Still in the file: the next delivery's flush or the next start settles them.
+            log.warning("could not settle %d delivered events; will try again", len(batch))
+            self._waiting = batch + self._waiting
+            return False
+        if self._fd is not None:
+            # Keep only the lines not yet settled; no await between, so none is missed.
+            os.ftruncate(self._fd, 0)
+            if self._waiting:
+                os.write(self._fd, b"".join(_line(event) for event in self._waiting))
+        return True
+
+
+def _line(event: Event) -> bytes:
+    return json.dumps(event, ensure_ascii=False).encode() + b"\n"
+
+
+def _read(path: Path) -> list[Event]:
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_bytes().splitlines():
+        try:
+            channel, event_id = json.loads(line)
+        except ValueError:
+            continue  # a line cut short by the crash: its event is sent again, not lost
+        events.append((str(channel), str(event_id)))
+    return events
