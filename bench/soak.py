@@ -27,6 +27,7 @@ import argparse
 import asyncio
 import json
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -55,6 +56,7 @@ PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "infopoint_soak"
 ROOT = Path(__file__).resolve().parent.parent
 LATE_REPLIES_S = 10
+KILL_DELAY = random.Random(11)  # noqa: S311 - when to crash the bot, not a secret
 """How long the soak waits at the end for replies still on their way."""
 
 
@@ -147,11 +149,15 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         if action == "postgres" and args.restart_postgres:
             events["postgres_restart_s"] = round(await asyncio.to_thread(restart_postgres), 2)
         elif action == "kill":
-            await asyncio.to_thread(bot.kill_9)
-            bot.start()
+            # Not at this moment: a person just got their last reply, so the bot has a
+            # response from the fake unread, every time. A crash is not timed to a delivery.
+            kill = asyncio.create_task(kill_and_restart(bot, KILL_DELAY.uniform(0.05, 1.0)))
+            kills.add(kill)
             events["killed_and_restarted"] = True
 
+    kills: set[asyncio.Task[None]] = set()
     faulted = await run_paced(api, faulted_people, args.rate, on_progress)
+    await asyncio.gather(*kills)
     await asyncio.sleep(LATE_REPLIES_S)  # late replies: counted below as delivered, or as lost
     sampling.set()
     await sampler
@@ -179,6 +185,12 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         ),
         "log": str(workdir / "bot.log"),
     }
+
+
+async def kill_and_restart(bot: BotProcess, after: float) -> None:
+    await asyncio.sleep(after)
+    await asyncio.to_thread(bot.kill_9)
+    bot.start()
 
 
 def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:
