@@ -41,7 +41,7 @@ bench-matrix: $(STAMP) $(MO)
 ## bench-soak: the bot process under N messages from M people with faults, against an echo bot
 ## (needs PostgreSQL on 127.0.0.1:5432, which it restarts once)
 bench-soak: $(STAMP) $(MO)
-	$(BIN)/python -m bench.soak --messages $(or $(N),100000) --people $(or $(M),5000)
+	$(BIN)/python -m bench.soak --messages $(or $(N),100000) --people $(or $(M),5000) --rate $(or $(RATE),100)
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot bench tests hatch_build.py db/env.py

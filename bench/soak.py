@@ -16,7 +16,7 @@ three phases:
 Then it counts, per chat, the messages that never came and those that came twice. Prints
 one JSON object.
 
-    python -m bench.soak --messages 100000 --people 5000 --rate 50
+    python -m bench.soak --messages 100000 --people 5000 --rate 100
 
 Needs PostgreSQL on 127.0.0.1:5432 and the right to restart it (pg_ctlcluster).
 """
@@ -246,7 +246,7 @@ def main() -> None:
         "--concurrency", type=int, default=100, help="people writing at once, for capacity"
     )
     parser.add_argument(
-        "--rate", type=float, default=50.0, help="messages a second in the clean and faulted phases"
+        "--rate", type=float, default=100.0, help="messages a second in the clean and faulted phases"
     )
     parser.add_argument(
         "--no-postgres-restart",
