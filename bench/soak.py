@@ -246,7 +246,10 @@ def main() -> None:
         "--concurrency", type=int, default=100, help="people writing at once, for capacity"
     )
     parser.add_argument(
-        "--rate", type=float, default=100.0, help="messages a second in the clean and faulted phases"
+        "--rate",
+        type=float,
+        default=100.0,
+        help="messages a second in the clean and faulted phases",
     )
     parser.add_argument(
         "--no-postgres-restart",
