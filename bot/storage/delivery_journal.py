@@ -60,12 +60,16 @@ class DeliveryJournal:
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
 
-    async def close(self) -> None:
-        """Settle what is waiting and close the file."""
+    async def flush(self) -> None:
+        """Settle in the database every delivery recorded so far."""
         if self._flushing is not None:
             with contextlib.suppress(Exception):
                 await self._flushing
         await self._flush()
+
+    async def close(self) -> None:
+        """Settle what is waiting and close the file."""
+        await self.flush()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None

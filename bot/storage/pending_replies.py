@@ -120,6 +120,9 @@ class SqlPendingReplies:
 
     async def undelivered(self, channel: str) -> list[Undelivered]:
         """The channel's events with replies still to deliver, oldest first."""
+        if self._journal is not None and self._open:
+            # Matrix asks while it already answers: what the journal holds is delivered.
+            await self._journal.flush()
         async with self._engine.connect() as connection:
             rows = await connection.execute(
                 select(ProcessedEvent.event_id, ProcessedEvent.address, ProcessedEvent.pending)
