@@ -17,6 +17,7 @@ from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound
 from bot.core.tickets import Author, TicketLine
 from bot.knowledge.loader import Problem
+from bot.settings import Settings
 from tests.conftest import ROOT, make_settings
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -28,16 +29,20 @@ MAREK = {"id": 502, "is_bot": False, "first_name": "Marek"}
 STRANGER = {"id": 999, "is_bot": False, "first_name": "Mallory"}
 
 
-@pytest.fixture
-async def running(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[Core]:
-    api.members[STAFF_CHAT] = {ANNA["id"]: "administrator", MAREK["id"]: "member"}
-    settings = make_settings(
+def staff_group_settings(tmp_path: Path, api: FakeBotApi) -> Settings:
+    return make_settings(
         tmp_path,
         knowledge_dir=ROOT / "knowledge",
         # Always open, so the test does not depend on the day it runs.
         office_hours="mon-sun 00:00-23:59",
         telegram={"token": api.token, "base_url": api.base_url, "staff_chat_id": STAFF_CHAT},
     )
+
+
+@pytest.fixture
+async def running(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[Core]:
+    api.members[STAFF_CHAT] = {ANNA["id"]: "administrator", MAREK["id"]: "member"}
+    settings = staff_group_settings(tmp_path, api)
     core = await build_core(settings)
     adapter = TelegramAdapter(settings.telegram, core.engine, core.staff, core.tickets)
     core.people.channels[Channel.TELEGRAM] = adapter.people
@@ -305,12 +310,7 @@ async def test_a_ticket_whose_card_was_never_posted_gets_it_at_start(
     # The bot died between committing Olena's ticket and posting its card: no board was
     # there to show it. The next start posts it, once, and a second start does not repeat it.
     api.members[STAFF_CHAT] = {ANNA["id"]: "administrator"}
-    settings = make_settings(
-        tmp_path,
-        knowledge_dir=ROOT / "knowledge",
-        office_hours="mon-sun 00:00-23:59",
-        telegram={"token": api.token, "base_url": api.base_url, "staff_chat_id": STAFF_CHAT},
-    )
+    settings = staff_group_settings(tmp_path, api)
     core = await build_core(settings)
     case = "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
     for number, (text, choice) in enumerate([("/start", None), (None, "lang:uk"), (case, None)]):

@@ -51,6 +51,11 @@ class DeliveryJournal:
         os.ftruncate(self._fd, 0)
         return len(named)
 
+    @property
+    def recording(self) -> bool:
+        """Whether ``recover`` ran and the file is open for deliveries."""
+        return self._fd is not None
+
     def delivered(self, channel: str, event_id: str) -> None:
         """Record the event's replies as delivered, durably before returning."""
         if self._fd is None:

@@ -70,24 +70,21 @@ class SqlPendingReplies:
     def __init__(self, engine: AsyncEngine, journal: Path | None = None) -> None:
         self._engine = engine
         self._journal = DeliveryJournal(journal, self._settle_all) if journal else None
-        self._open = False
 
     async def open(self) -> None:
         """Settle what the journal recorded before the last stop or crash."""
-        if self._journal is not None and not self._open:
+        if self._journal is not None and not self._journal.recording:
             recovered = await self._journal.recover()
             if recovered:
                 log.info("settled %d deliveries recorded before the last stop", recovered)
-            self._open = True
 
     async def close(self) -> None:
-        if self._journal is not None and self._open:
+        if self._journal is not None and self._journal.recording:
             await self._journal.close()
-            self._open = False
 
     async def settle(self, channel: str, event_id: str, remaining: Sequence[Reply] = ()) -> None:
         """Record that all but ``remaining`` of the event's replies were delivered."""
-        if self._journal is not None and self._open and not remaining:
+        if self._journal is not None and self._journal.recording and not remaining:
             self._journal.delivered(channel, event_id)
             return
         values: dict[str, Any] = (
@@ -120,7 +117,7 @@ class SqlPendingReplies:
 
     async def undelivered(self, channel: str) -> list[Undelivered]:
         """The channel's events with replies still to deliver, oldest first."""
-        if self._journal is not None and self._open:
+        if self._journal is not None and self._journal.recording:
             # Matrix asks while it already answers: what the journal holds is delivered.
             await self._journal.flush()
         async with self._engine.connect() as connection:
