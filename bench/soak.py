@@ -18,6 +18,8 @@ one JSON object.
 
     python -m bench.soak --messages 100000 --people 5000 --rate 100
 
+With ``--matrix`` the same runs through a local Synapse instead (soak_matrix.py).
+
 Needs PostgreSQL on 127.0.0.1:5432 and the right to restart it (pg_ctlcluster).
 """
 
@@ -28,17 +30,13 @@ import asyncio
 import json
 import os
 import random
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import psycopg
-
+from bench.soak_matrix import soak_matrix
 from bench.soak_people import (
     STAFF_CHAT,
     STAFF_ID,
@@ -49,68 +47,14 @@ from bench.soak_people import (
     run_paced,
     summary,
 )
+from bench.soak_process import BotProcess, fresh_database, kill_and_restart, restart_postgres
 from bench.soak_scripts import Step, prepare
 from tests.fakes.telegram_api import Fault
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE = "infopoint_soak"
 ROOT = Path(__file__).resolve().parent.parent
 LATE_REPLIES_S = 10
-KILL_DELAY = random.Random(11)  # noqa: S311 - when to crash the bot, not a secret
 """How long the soak waits at the end for replies still on their way."""
-
-
-class BotProcess:
-    """``python -m bot run`` (or the echo bot), its log in a file, its memory sampled."""
-
-    def __init__(self, argv: list[str], env: dict[str, str], workdir: Path) -> None:
-        self.argv, self.env, self.workdir = argv, env, workdir
-        self.process: subprocess.Popen[bytes] | None = None
-        self.rss_samples: list[int] = []
-
-    def start(self) -> None:
-        log = (self.workdir / "bot.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            self.argv, env=self.env, cwd=self.workdir, stdout=log, stderr=log
-        )
-
-    def kill_9(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            self.process.wait(60)
-
-    def rss_kib(self) -> int:
-        if self.process is None or self.process.poll() is not None:
-            return 0
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(line.split()[1])
-
-    async def sample_memory(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            self.rss_samples.append(self.rss_kib())
-            await asyncio.sleep(1)
-
-
-def fresh_database() -> str:
-    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
-
-
-def restart_postgres() -> float:
-    """Restart the machine's PostgreSQL with Debian's pg_ctlcluster; returns the seconds."""
-    version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[-1]
-    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"]
-    started = time.perf_counter()
-    subprocess.run(command, check=True)  # noqa: S603 - fixed arguments, Debian's tool
-    return time.perf_counter() - started
+KILL_DELAY = random.Random(11)  # noqa: S311 - when to crash the bot, not a secret
 
 
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
@@ -187,12 +131,6 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-async def kill_and_restart(bot: BotProcess, after: float) -> None:
-    await asyncio.sleep(after)
-    await asyncio.to_thread(bot.kill_9)
-    bot.start()
-
-
 def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:
     """The bot's settings: the fake API, a fresh database, always open, no flood control."""
     return {
@@ -257,9 +195,14 @@ def main() -> None:
         action="store_false",
         help="leave the server alone (when something else is using it)",
     )
+    parser.add_argument(
+        "--matrix",
+        action="store_true",
+        help="through a local Synapse (installed on first use) instead of the fake Bot API",
+    )
     args = parser.parse_args()
     started = datetime.now(UTC)
-    result = asyncio.run(soak(args))
+    result = asyncio.run(soak_matrix(args) if args.matrix else soak(args))
     result["started"] = started.isoformat(timespec="seconds")
     print(json.dumps(result, indent=2))
 

@@ -16,9 +16,10 @@ import time
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
-from bench.soak_scripts import LANGUAGES, Step, expected_counts, script_for
+from bench.soak_scripts import LANGUAGES, Step, expected_counts, script_for, typed_script
+from bot.core.messages import Channel
 from tests.fakes.telegram_api import FakeBotApi
 
 STAFF_CHAT = -100777
@@ -29,6 +30,18 @@ ANSWER_WITHIN = 90.0
 
 Person = tuple[dict[str, Any], list[Step], list[int]]
 Progress = Callable[[int], Awaitable[None]]
+
+
+class Chats(Protocol):
+    """Where the soak's people write and read: the fake Bot API, or a local Synapse."""
+
+    received: dict[int, list[float]]
+    """When each message reached a person's chat, by the person's id."""
+    arrived: dict[int, asyncio.Event]
+
+    async def send_text(self, user: dict[str, Any], text: str) -> object: ...
+
+    async def press(self, user: dict[str, Any], data: str) -> object: ...
 
 
 class SoakApi(FakeBotApi):
@@ -80,7 +93,9 @@ class Tally:
     finished: float = 0.0
 
 
-def people_for(first: int, count: int, steps: int) -> list[Person]:
+def people_for(
+    first: int, count: int, steps: int, channel: Channel = Channel.TELEGRAM
+) -> list[Person]:
     """People ``first`` to ``first + count - 1``: languages in turn, every tenth hands off."""
     people = []
     for index in range(first, first + count):
@@ -92,12 +107,17 @@ def people_for(first: int, count: int, steps: int) -> list[Person]:
             "first_name": "P",
             "language_code": language,
         }
-        script = script_for(language, steps, handoff=handoff)
-        people.append((user, script, expected_counts(language, steps, handoff=handoff)))
+        script = (
+            script_for(language, steps, handoff=handoff)
+            if channel == Channel.TELEGRAM
+            else typed_script(language, steps, handoff=handoff)
+        )
+        counts = expected_counts(language, steps, handoff=handoff, channel=channel)
+        people.append((user, script, counts))
     return people
 
 
-async def wait_for_messages(api: SoakApi, chat: int, count: int, within: float) -> bool:
+async def wait_for_messages(api: Chats, chat: int, count: int, within: float) -> bool:
     """Until ``chat`` received ``count`` messages in all; False on timeout."""
     deadline = time.perf_counter() + within
     event = api.arrived[chat]
@@ -114,7 +134,7 @@ async def wait_for_messages(api: SoakApi, chat: int, count: int, within: float) 
 
 
 async def run_person(
-    api: SoakApi, user: dict[str, Any], script: list[Step], counts: list[int], tally: Tally
+    api: Chats, user: dict[str, Any], script: list[Step], counts: list[int], tally: Tally
 ) -> None:
     """One person's script, each step sent once the previous one was fully answered."""
     chat = user["id"]
@@ -135,7 +155,7 @@ async def run_person(
 
 
 async def run_closed(
-    api: SoakApi,
+    api: Chats,
     people: Sequence[Person],
     concurrency: int,
     on_progress: Progress | None = None,
@@ -159,7 +179,7 @@ async def run_closed(
 
 
 async def run_paced(
-    api: SoakApi,
+    api: Chats,
     people: Sequence[Person],
     messages_per_second: float,
     on_progress: Progress | None = None,

@@ -1,0 +1,73 @@
+"""The soak's processes: the bot under measurement, and the PostgreSQL server it uses."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psycopg
+
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+DATABASE = "infopoint_soak"
+
+
+class BotProcess:
+    """``python -m bot run`` (or the echo bot), its log in a file, its memory sampled."""
+
+    def __init__(self, argv: list[str], env: dict[str, str], workdir: Path) -> None:
+        self.argv, self.env, self.workdir = argv, env, workdir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.rss_samples: list[int] = []
+
+    def start(self) -> None:
+        log = (self.workdir / "bot.log").open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            self.argv, env=self.env, cwd=self.workdir, stdout=log, stderr=log
+        )
+
+    def kill_9(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            self.process.wait(60)
+
+    def rss_kib(self) -> int:
+        if self.process is None or self.process.poll() is not None:
+            return 0
+        status = Path(f"/proc/{self.process.pid}/status").read_text()
+        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
+        return int(line.split()[1])
+
+    async def sample_memory(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.rss_samples.append(self.rss_kib())
+            await asyncio.sleep(1)
+
+
+def fresh_database() -> str:
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
+
+
+def restart_postgres() -> float:
+    """Restart the machine's PostgreSQL with Debian's pg_ctlcluster; returns the seconds."""
+    version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[-1]
+    command = ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", "restart"]
+    started = time.perf_counter()
+    subprocess.run(command, check=True)  # noqa: S603 - fixed arguments, Debian's tool
+    return time.perf_counter() - started
+
+
+async def kill_and_restart(bot: BotProcess, after: float) -> None:
+    await asyncio.sleep(after)
+    await asyncio.to_thread(bot.kill_9)
+    bot.start()
