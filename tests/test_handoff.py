@@ -18,6 +18,7 @@ from bot.core.messages import Channel, Inbound, Reply
 from bot.core.office_hours import easter_sunday, polish_public_holidays
 from bot.core.staff import StaffAction, StaffCommand
 from bot.core.tickets import (
+    Author,
     Delivery,
     DeliveryFailure,
     PersonAddress,
@@ -384,6 +385,23 @@ async def test_a_reply_stored_before_a_crash_is_sent_at_the_next_start(desk: Des
     assert await desk.core.staff.retry_pending(MONDAY_NOON) == 1
     assert desk.messenger.texts("olena") == ["Працівник Інформаційного пункту: Proszę zadzwonić"]
     assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+
+
+async def test_a_staff_answer_delivered_again_after_a_restart_is_sent_once(desk: Desk) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    # Telegram sends an update again when a crash came before its batch was confirmed, Matrix
+    # a sync's events when the sync token was not saved: the same staff message, twice.
+    answer = StaffAction(ANNA, StaffCommand.REPLY, 1, "Proszę zadzwonić", ("telegram", "9001"))
+    assert (await desk.core.staff.act(answer, MONDAY_NOON)).text == "Wysłano do osoby z #1."
+    again = await desk.core.staff.act(answer, MONDAY_NOON)
+    assert again.text == "#1: ta odpowiedź została już obsłużona; czy dotarła, widać w zgłoszeniu."
+    assert desk.messenger.texts("olena") == ["Працівник Інформаційного пункту: Proszę zadzwonić"]
+    staff_lines = [line for line in desk.board.last(1).lines if line.author is Author.STAFF]
+    assert [line.text for line in staff_lines] == ["Proszę zadzwonić"]
+    # Another message with the same words is another answer.
+    other = StaffAction(ANNA, StaffCommand.REPLY, 1, "Proszę zadzwonić", ("telegram", "9002"))
+    assert (await desk.core.staff.act(other, MONDAY_NOON)).text == "Wysłano do osoby z #1."
+    assert len(desk.messenger.texts("olena")) == 2
 
 
 async def test_a_topic_that_always_needs_a_person_opens_a_ticket_with_its_answer(

@@ -233,6 +233,21 @@ async def test_a_person_who_blocked_the_bot_is_marked_on_the_card(
     assert "⚠ Nie da się dotrzeć do osoby" in card[-1]["text"]
 
 
+async def test_a_staff_answer_delivered_twice_reaches_the_person_once(
+    api: FakeBotApi, running: Core
+) -> None:
+    await api.send_text(IVAN, "Хочу поговорить с человеком: мне не платят зарплату уже два месяца")
+    await until(api, lambda: to_chat(api, STAFF_CHAT))
+    answer = api.group_text_update(STAFF_CHAT, MAREK, "/reply 1 Proszę zadzwonić")
+    await api.push(answer, copies=2)
+    await until(api, lambda: [m for m in to_chat(api, STAFF_CHAT) if "obsłużona" in m["text"]])
+    staff_answers = [m for m in to_chat(api, IVAN["id"]) if "Proszę zadzwonić" in m["text"]]
+    assert len(staff_answers) == 1
+    view = await running.tickets.view(1)
+    assert view is not None
+    assert [line.text for line in view.lines][1:] == ["Proszę zadzwonić"]
+
+
 async def test_a_refused_knowledge_reload_is_posted_in_the_staff_group(
     api: FakeBotApi, running: Core
 ) -> None:

@@ -18,7 +18,9 @@ from bot.core.office_hours import OfficeHours
 from bot.core.staff_screens import StaffScreens
 from bot.core.tickets import (
     MAX_TICKET_NUMBER,
+    EventKey,
     PersonOutbox,
+    RepeatedEventError,
     StaffMember,
     TakeOutcome,
     TicketEvents,
@@ -47,6 +49,8 @@ class StaffAction:
     command: StaffCommand
     number: int | None = None
     text: str | None = None
+    event: EventKey | None = None
+    """The staff message it came in, so that one delivered again is not acted on twice."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,7 +112,7 @@ class StaffDesk:
             case StaffCommand.REOPEN:
                 return await self._reopen(number, now)
             case StaffCommand.REPLY:
-                return await self._reply(number, action.staff, action.text or "", now)
+                return await self._reply(number, action, now)
         return self.screens.said(said.USAGE)
 
     async def _take(self, number: int, staff: StaffMember, now: datetime) -> Reply:
@@ -153,10 +157,15 @@ class StaffDesk:
         await self._events.changed(number, None)
         return self.screens.said(said.REOPENED, number=number)
 
-    async def _reply(self, number: int, staff: StaffMember, text: str, now: datetime) -> Reply:
+    async def _reply(self, number: int, action: StaffAction, now: datetime) -> Reply:
+        text, staff, event = action.text or "", action.staff, action.event
         if not text.strip():
             return self.screens.said(said.EMPTY_REPLY, number=number)
-        line_id = await self._store.add_staff_reply(number, staff, text.strip(), now)
+        try:
+            line_id = await self._store.add_staff_reply(number, staff, text.strip(), now, event)
+        except RepeatedEventError:
+            # The first time round stored it, and its delivery (or the next start) sends it.
+            return self.screens.said(said.ALREADY_HANDLED, number=number)
         if line_id is None:
             return await self._not_open(number)
         failure = await self.deliver(line_id, number, text.strip(), now)

@@ -263,6 +263,9 @@ REOPENED = N_("#{number} is open again.")
 OTHER_OPEN = N_("The person already has another open request, #{other}.")
 CANNOT_REOPEN = N_("#{number} cannot be reopened (the person erased their data, or it is open).")
 SENT = N_("Sent to the person of #{number}.")
+ALREADY_HANDLED = N_(
+    "#{number}: this answer was already handled; the card shows whether it arrived."
+)
 NOT_DELIVERED = N_("Not delivered to the person of #{number}: {reason}")
 NOT_STAFF = N_("Only Information Point staff can do this.")
 USAGE = N_(

@@ -113,6 +113,14 @@ class PersonAddress:
     language: str
 
 
+EventKey = tuple[str, str]
+"""An inbound event as the network names it: (channel, event id)."""
+
+
+class RepeatedEventError(Exception):
+    """A staff message that was acted on before came again (redelivered after a restart)."""
+
+
 class TicketStore(Protocol):
     """The staff side's reads and writes; each call is its own transaction."""
 
@@ -141,10 +149,16 @@ class TicketStore(Protocol):
         ...
 
     async def add_staff_reply(
-        self, number: int, staff: StaffMember, text: str, now: datetime
+        self,
+        number: int,
+        staff: StaffMember,
+        text: str,
+        now: datetime,
+        event: EventKey | None = None,
     ) -> int | None:
         """Store a reply as pending and return its id (None when the ticket is not open);
-        takes the ticket for ``staff`` when nobody has it."""
+        takes the ticket for ``staff`` when nobody has it. With the staff message's ``event``,
+        raises RepeatedEventError when that message was stored before."""
         ...
 
     async def settle_delivery(

@@ -9,13 +9,12 @@ from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.messages import Reply
 from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
 from bot.core.tickets import NewTicket, TicketLine
-from bot.storage import person_rows, person_tickets
+from bot.storage import event_claims, person_rows, person_tickets
 from bot.storage.contacts import record_contact
 from bot.storage.erasure import random_key, unlink_contacts
 from bot.storage.models import (
@@ -34,12 +33,6 @@ DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
 
 
 _EVENTS: Final = cast(Table, ProcessedEvent.__table__)
-_CLAIMS: Final = {
-    name: module.insert(_EVENTS)
-    .on_conflict_do_nothing(index_elements=[_EVENTS.c.channel, _EVENTS.c.event_id])
-    .returning(_EVENTS.c.id)
-    for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
-}
 _HOLD: Final = (
     update(_EVENTS)
     .where(_EVENTS.c.id == bindparam("claimed"))
@@ -67,12 +60,8 @@ class SqlConversation:
 
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
         connection = await self._session.connection()
-        claim = _CLAIMS[connection.dialect.name]
-        claimed = await connection.scalar(
-            claim, {"channel": channel, "event_id": event_id, "processed_at": now}
-        )
-        self._claimed = None if claimed is None else int(claimed)
-        return claimed is not None
+        self._claimed = await event_claims.claim(connection, channel, event_id, now)
+        return self._claimed is not None
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
         if self._claimed is None:

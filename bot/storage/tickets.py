@@ -15,13 +15,16 @@ from bot.core.ports import ContactNote
 from bot.core.tickets import (
     Author,
     Delivery,
+    EventKey,
     PersonAddress,
+    RepeatedEventError,
     StaffMember,
     TakeOutcome,
     TicketLine,
     TicketReason,
     TicketView,
 )
+from bot.storage import event_claims
 from bot.storage.contacts import aware, record_contact
 from bot.storage.models import ConversationStateRow, Person, Ticket, TicketCard, TicketMessage
 from bot.storage.person_tickets import CLOSED, OPEN, message_row
@@ -137,9 +140,18 @@ class SqlTicketStore:
             return await _view(session, ticket, history=False)
 
     async def add_staff_reply(
-        self, number: int, staff: StaffMember, text: str, now: datetime
+        self,
+        number: int,
+        staff: StaffMember,
+        text: str,
+        now: datetime,
+        event: EventKey | None = None,
     ) -> int | None:
         async with self._sessions() as session, session.begin():
+            if event is not None:
+                connection = await session.connection()
+                if await event_claims.claim(connection, *event, now) is None:
+                    raise RepeatedEventError(event[1])
             ticket = await session.get(Ticket, number)
             if ticket is None or ticket.status != OPEN:
                 return None

@@ -122,11 +122,12 @@ class FakeBotApi:
 
     # --- what tests do -------------------------------------------------------------------
 
-    async def push(self, update: dict[str, Any]) -> int:
-        """Queue an update for getUpdates; returns its update_id."""
+    async def push(self, update: dict[str, Any], copies: int = 1) -> int:
+        """Queue an update for getUpdates; returns its update_id. With ``copies``, the same
+        update (same update_id) comes that many times, as Telegram may deliver it."""
         update_id = next(self._update_ids)
         async with self._changed:
-            self._updates.append({"update_id": update_id, **update})
+            self._updates += [{"update_id": update_id, **update}] * copies
             self._changed.notify_all()
         return update_id
 

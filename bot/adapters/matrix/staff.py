@@ -22,7 +22,7 @@ from bot.adapters.matrix.rendering import (
     without_reply_fallback,
 )
 from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
-from bot.core.messages import Reply
+from bot.core.messages import Channel, Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
 from bot.core.staff_screens import NOT_STAFF, StaffScreens
 from bot.core.tickets import DeliveryFailure, PersonAddress, StaffMember, TicketLine, TicketView
@@ -175,6 +175,7 @@ class StaffRoom:
         room = self._client.rooms.get(self.room_id)
         name = (room.user_name(event.sender) if room else None) or event.sender
         staff = StaffMember(f"matrix:{event.sender}", name)
+        source = (Channel.MATRIX.value, event.event_id)
         text = without_reply_fallback(event.body).strip()
         found = _COMMAND.match(text)
         if found is not None:
@@ -182,7 +183,7 @@ class StaffRoom:
             if command is None:
                 return None
             number = int(found.group(2)) if found.group(2) else None
-            return StaffAction(staff, command, number, found.group(3))
+            return StaffAction(staff, command, number, found.group(3), source)
         relates = event.source.get("content", {}).get("m.relates_to") or {}
         replied = (relates.get("m.in_reply_to") or {}).get("event_id")
         if not isinstance(replied, str):
@@ -190,7 +191,7 @@ class StaffRoom:
         number = await self._store.ticket_of_card(BOARD, self.room_id, replied)
         if number is None:
             return None
-        return StaffAction(staff, StaffCommand.REPLY, number, text)
+        return StaffAction(staff, StaffCommand.REPLY, number, text, source)
 
     async def _answer(self, event: RoomMessageText, answer: Reply) -> None:
         await self._sender.send(self.room_id, in_reply_to(event.event_id, board_notice(answer)))

@@ -20,7 +20,7 @@ from telegram.ext import ContextTypes
 from bot.adapters.telegram.delivery import ReplyDelivery, Undeliverable, with_retries
 from bot.adapters.telegram.rendering import keyboard, render_html
 from bot.adapters.telegram.splitting import TELEGRAM_LIMIT, split_html
-from bot.core.messages import Reply
+from bot.core.messages import Channel, Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
 from bot.core.staff_screens import NOT_STAFF, StaffScreens
 from bot.core.tickets import (
@@ -167,7 +167,7 @@ class StaffGroupHandlers:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None or message.text is None:
             return
-        action = await self._action_of(message, user)
+        action = await self._action_of(message, user, str(update.update_id))
         if action is None:
             return  # staff talking among themselves
         if not await self.is_staff(context.bot, user):
@@ -195,8 +195,9 @@ class StaffGroupHandlers:
         answer = await self._desk.act(StaffAction(staff, command, int(number)), datetime.now(UTC))
         await query.answer(answer.text[:200], show_alert=False)
 
-    async def _action_of(self, message: Message, user: User) -> StaffAction | None:
+    async def _action_of(self, message: Message, user: User, update_id: str) -> StaffAction | None:
         staff = StaffMember(f"telegram:{user.id}", user.full_name)
+        source = (Channel.TELEGRAM.value, update_id)
         text = message.text or ""
         found = _COMMAND.match(text.strip())
         if found is not None:
@@ -204,7 +205,7 @@ class StaffGroupHandlers:
             if command is None:
                 return None
             number = int(found.group(2)) if found.group(2) else None
-            return StaffAction(staff, command, number, found.group(3))
+            return StaffAction(staff, command, number, found.group(3), source)
         replied = message.reply_to_message
         if replied is None:
             return None
@@ -213,7 +214,7 @@ class StaffGroupHandlers:
         )
         if number is None:
             return None
-        return StaffAction(staff, StaffCommand.REPLY, number, text)
+        return StaffAction(staff, StaffCommand.REPLY, number, text, source)
 
     @staticmethod
     async def _answer(message: Message, answer: Reply) -> None:
