@@ -47,7 +47,7 @@ from bench.soak_people import (
     run_paced,
     summary,
 )
-from bench.soak_process import BotProcess, fresh_database, kill_and_restart, restart_postgres
+from bench.soak_process import BotProcess, bot_settings, kill_and_restart, restart_postgres
 from bench.soak_scripts import Step, prepare
 from tests.fakes.telegram_api import Fault
 
@@ -133,19 +133,11 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
 
 def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:
     """The bot's settings: the fake API, a fresh database, always open, no flood control."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin"),
-        "PYTHONPATH": str(ROOT),
+    return bot_settings(workdir) | {
         "INFOPOINT_TELEGRAM__TOKEN": api.token,
         "INFOPOINT_TELEGRAM__BASE_URL": api.base_url,
         "INFOPOINT_TELEGRAM__STAFF_CHAT_ID": str(STAFF_CHAT),
         "INFOPOINT_TELEGRAM__RATE_LIMIT": "false",
-        "INFOPOINT_DATABASE__URL": fresh_database(),
-        "INFOPOINT_PSEUDONYM_KEY": "22" * 32,
-        "INFOPOINT_OFFICE_HOURS": "mon-sun 00:00-23:59",
-        "INFOPOINT_FLOOD_MESSAGES_PER_MINUTE": "100000",
-        "INFOPOINT_LOG_LEVEL": "WARNING",
-        "INFOPOINT_VAR_DIR": str(workdir / "var"),
     }
 
 

@@ -22,7 +22,7 @@ from urllib.parse import quote
 import aiohttp
 
 from bench.soak_people import Person, Tally, people_for, run_closed, run_paced, summary
-from bench.soak_process import BotProcess, fresh_database, kill_and_restart, restart_postgres
+from bench.soak_process import BotProcess, bot_settings, kill_and_restart, restart_postgres
 from bench.soak_scripts import Step, prepare
 from bench.soak_synapse import STAFF_LOCALPART, SoakSynapse, SynapseChats
 from bot.core.messages import Channel
@@ -174,20 +174,12 @@ def matrix_environment(
     server: SoakSynapse, user_id: str, password: str, staff_room: str, workdir: Path
 ) -> dict[str, str]:
     """The bot's settings: Synapse, a fresh database, always open, no flood control."""
-    return {
-        "PATH": os.environ.get("PATH", "/usr/bin"),
-        "PYTHONPATH": str(ROOT),
+    return bot_settings(workdir) | {
         "INFOPOINT_MATRIX__HOMESERVER": server.url,
         "INFOPOINT_MATRIX__USER_ID": user_id,
         "INFOPOINT_MATRIX__PASSWORD": password,
         "INFOPOINT_MATRIX__STAFF_ROOM_ID": staff_room,
         "INFOPOINT_MATRIX__STAFF_IDS": server.user_id(STAFF_LOCALPART),
-        "INFOPOINT_DATABASE__URL": fresh_database(),
-        "INFOPOINT_PSEUDONYM_KEY": "22" * 32,
-        "INFOPOINT_OFFICE_HOURS": "mon-sun 00:00-23:59",
-        "INFOPOINT_FLOOD_MESSAGES_PER_MINUTE": "100000",
-        "INFOPOINT_LOG_LEVEL": "WARNING",
-        "INFOPOINT_VAR_DIR": str(workdir / "var"),
     }
 
 

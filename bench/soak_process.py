@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import subprocess
 import time
@@ -12,6 +13,22 @@ import psycopg
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 DATABASE = "infopoint_soak"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bot_settings(workdir: Path) -> dict[str, str]:
+    """What the bot gets on either network: a fresh database, always open, no flood
+    control, warnings only; the network's own settings are added to these."""
+    return {
+        "PATH": os.environ.get("PATH", "/usr/bin"),
+        "PYTHONPATH": str(ROOT),
+        "INFOPOINT_DATABASE__URL": fresh_database(),
+        "INFOPOINT_PSEUDONYM_KEY": "22" * 32,
+        "INFOPOINT_OFFICE_HOURS": "mon-sun 00:00-23:59",
+        "INFOPOINT_FLOOD_MESSAGES_PER_MINUTE": "100000",
+        "INFOPOINT_LOG_LEVEL": "WARNING",
+        "INFOPOINT_VAR_DIR": str(workdir / "var"),
+    }
 
 
 class BotProcess:
