@@ -47,7 +47,8 @@ from bench.soak_people import (
     run_paced,
     summary,
 )
-from bench.soak_process import BotProcess, bot_settings, kill_and_restart, restart_postgres
+from bench.soak_phases import clean_rss, report, run_faulted
+from bench.soak_process import BotProcess, bot_settings
 from bench.soak_scripts import Step, prepare
 from tests.fakes.telegram_api import Fault
 
@@ -77,31 +78,20 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     clean = await run_paced(
         api, people_for(first_paced, first_faulted - first_paced, steps), args.rate
     )
-    rss_clean = [sample for sample in bot.rss_samples[samples_before:] if sample]
-    warm = rss_clean[len(rss_clean) // 10] if rss_clean else 0
+    rss_clean = clean_rss(bot, samples_before)
 
     faulted_people = people_for(first_faulted, args.people - first_faulted, steps)
-    events: dict[str, Any] = {"faults_injected": 0}
-    marks = {int(len(faulted_people) * 0.4): "postgres", int(len(faulted_people) * 0.7): "kill"}
+    injected = 0
 
-    async def on_progress(done: int) -> None:
-        if done % 25 == 0:
-            api.inject("sendMessage", Fault.flood_wait(1), Fault.server_error(502))
-            api.inject("getUpdates", Fault.server_error(500))
-            events["faults_injected"] += 3
-        action = marks.pop(done, None)
-        if action == "postgres" and args.restart_postgres:
-            events["postgres_restart_s"] = round(await asyncio.to_thread(restart_postgres), 2)
-        elif action == "kill":
-            # Not at this moment: a person just got their last reply, so the bot has a
-            # response from the fake unread, every time. A crash is not timed to a delivery.
-            kill = asyncio.create_task(kill_and_restart(bot, KILL_DELAY.uniform(0.05, 1.0)))
-            kills.add(kill)
-            events["killed_and_restarted"] = True
+    def inject() -> None:
+        nonlocal injected
+        api.inject("sendMessage", Fault.flood_wait(1), Fault.server_error(502))
+        api.inject("getUpdates", Fault.server_error(500))
+        injected += 3
 
-    kills: set[asyncio.Task[None]] = set()
-    faulted = await run_paced(api, faulted_people, args.rate, on_progress)
-    await asyncio.gather(*kills)
+    faulted, events = await run_faulted(
+        args, api, faulted_people, bot=bot, inject=inject, kill_delay=KILL_DELAY
+    )
     await asyncio.sleep(LATE_REPLIES_S)  # late replies: counted below as delivered, or as lost
     sampling.set()
     await sampler
@@ -110,25 +100,19 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     received = {chat: len(api.received[chat]) for chat in expected}
     echo = await echo_yardstick(api, workdir, capacity.steps, args.concurrency)
     await api.stop()
-    capacity_summary = summary(capacity)
-    return {
-        "messages_sent": capacity.steps + clean.steps + faulted.steps,
-        "replies_received": sum(received.values()),
-        "replies_expected": sum(expected.values()),
-        "lost": sum(max(0, want - received[chat]) for chat, want in expected.items()),
-        "duplicated": sum(max(0, received[chat] - want) for chat, want in expected.items()),
-        "people": args.people,
-        "capacity": capacity_summary | {"concurrency": args.concurrency},
-        "clean": summary(clean) | {"rate_per_s": args.rate},
-        "faulted": summary(faulted) | {"rate_per_s": args.rate} | events,
-        "peak_rss_mib": round(max(bot.rss_samples) / 1024, 1),
-        "rss_growth_clean_pct": round(100 * (rss_clean[-1] - warm) / warm, 1) if warm else None,
-        "echo_bot": echo,
-        "throughput_ratio_vs_echo": round(
-            capacity_summary["throughput_per_s"] / echo["throughput_per_s"], 2
-        ),
-        "log": str(workdir / "bot.log"),
-    }
+    events = {"faults_injected": injected} | events
+    phases = (capacity, clean, faulted)
+    return report(
+        args,
+        phases,
+        faulted_events=events,
+        expected=expected,
+        received=received,
+        bot=bot,
+        rss_clean=rss_clean,
+        echo=echo,
+        workdir=workdir,
+    )
 
 
 def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:

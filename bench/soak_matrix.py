@@ -21,8 +21,9 @@ from urllib.parse import quote
 
 import aiohttp
 
-from bench.soak_people import Person, Tally, people_for, run_closed, run_paced, summary
-from bench.soak_process import BotProcess, bot_settings, kill_and_restart, restart_postgres
+from bench.soak_people import Person, people_for, run_closed, run_paced, summary
+from bench.soak_phases import clean_rss, report, run_faulted
+from bench.soak_process import BotProcess, bot_settings
 from bench.soak_scripts import Step, prepare
 from bench.soak_synapse import STAFF_LOCALPART, SoakSynapse, SynapseChats
 from bot.core.messages import Channel
@@ -32,8 +33,6 @@ ROOT: Final = Path(__file__).resolve().parent.parent
 SYNAPSE_CACHE: Final = ROOT / ".pytest_cache" / "d" / "synapse"
 """The tests' Synapse install, shared (see bench/matrix.py)."""
 LATE_REPLIES_S: Final = 10
-LIMIT_EVERY: Final = 25
-"""People finished between two rate-limit windows in the faulted phase."""
 LIMIT_SECONDS: Final = 1.0
 KILL_DELAY: Final = random.Random(13)  # noqa: S311 - when to crash the bot, not a secret
 
@@ -45,8 +44,19 @@ class RateLimits:
         self._url = f"{homeserver}/_synapse/admin/v1/users/{quote(bot_id)}/override_ratelimit"
         self._headers = {"Authorization": f"Bearer {admin_token}"}
         self.windows = 0
+        self._open: set[asyncio.Task[None]] = set()
 
-    async def window(self, seconds: float) -> None:
+    def start_window(self) -> None:
+        """A window of ``LIMIT_SECONDS`` from now, in the background."""
+        window = asyncio.create_task(self._window(LIMIT_SECONDS))
+        self._open.add(window)
+        window.add_done_callback(self._open.discard)
+
+    async def settled(self) -> None:
+        """Once every window has closed again."""
+        await asyncio.gather(*self._open)
+
+    async def _window(self, seconds: float) -> None:
         """One message a second for ``seconds``: what is sent faster is answered 429."""
         async with aiohttp.ClientSession(headers=self._headers) as session:
             limit = {"messages_per_second": 1, "burst_count": 1}
@@ -99,13 +109,16 @@ async def _phases(
     await chats.open_chats([user for user, _, _ in clean_people])
     samples_before = len(bot.rss_samples)
     clean = await run_paced(chats, clean_people, args.rate)
-    rss_clean = [sample for sample in bot.rss_samples[samples_before:] if sample]
-    warm = rss_clean[len(rss_clean) // 10] if rss_clean else 0
+    rss_clean = clean_rss(bot, samples_before)
 
     faulted_people = people_for(first_faulted, args.people - first_faulted, steps, Channel.MATRIX)
     await chats.open_chats([user for user, _, _ in faulted_people])
     limits = RateLimits(server.url, admin.access_token, bot_account.user_id)
-    faulted, events = await _faulted(args, chats, bot, limits, faulted_people)
+    faulted, events = await run_faulted(
+        args, chats, faulted_people, bot=bot, inject=limits.start_window, kill_delay=KILL_DELAY
+    )
+    await limits.settled()
+    events["rate_limit_windows"] = limits.windows
     await asyncio.sleep(LATE_REPLIES_S)
     sampling.set()
     await sampler
@@ -117,57 +130,26 @@ async def _phases(
         chats.bodies[person] for person, want in expected.items() if received[person] > want
     ]
     echo = await echo_yardstick(server, chats, workdir, capacity.steps, args.concurrency)
-    capacity_summary = summary(capacity)
-    return {
-        "network": "matrix",
-        "messages_sent": capacity.steps + clean.steps + faulted.steps,
-        "replies_received": sum(received.values()),
-        "replies_expected": sum(expected.values()),
-        "lost": sum(max(0, want - received[p]) for p, want in expected.items()),
-        "duplicated": sum(max(0, received[p] - want) for p, want in expected.items()),
-        "people": args.people,
-        "tickets_answered_by_staff": len(chats.tickets_seen),
-        "capacity": capacity_summary | {"concurrency": args.concurrency},
-        "clean": summary(clean) | {"rate_per_s": args.rate},
-        "faulted": summary(faulted) | {"rate_per_s": args.rate} | events,
-        "peak_rss_mib": round(max(bot.rss_samples) / 1024, 1),
-        "rss_growth_clean_pct": round(100 * (rss_clean[-1] - warm) / warm, 1) if warm else None,
-        "echo_bot": echo,
-        "throughput_ratio_vs_echo": round(
-            capacity_summary["throughput_per_s"] / echo["throughput_per_s"], 2
-        ),
-        "chats_with_more_than_expected": repeated[:3],
-        "log": str(workdir / "bot.log"),
-    }
-
-
-async def _faulted(
-    args: argparse.Namespace,
-    chats: SynapseChats,
-    bot: BotProcess,
-    limits: RateLimits,
-    people: list[Person],
-) -> tuple[Tally, dict[str, Any]]:
-    """The faulted phase: 429 windows, a PostgreSQL restart at 40 %, a SIGKILL at 70 %."""
-    events: dict[str, Any] = {}
-    marks = {int(len(people) * 0.4): "postgres", int(len(people) * 0.7): "kill"}
-    background: set[asyncio.Task[None]] = set()
-
-    async def on_progress(done: int) -> None:
-        if done % LIMIT_EVERY == 0:
-            background.add(asyncio.create_task(limits.window(LIMIT_SECONDS)))
-        action = marks.pop(done, None)
-        if action == "postgres" and args.restart_postgres:
-            events["postgres_restart_s"] = round(await asyncio.to_thread(restart_postgres), 2)
-        elif action == "kill":
-            delay = KILL_DELAY.uniform(0.05, 1.0)
-            background.add(asyncio.create_task(kill_and_restart(bot, delay)))
-            events["killed_and_restarted"] = True
-
-    tally = await run_paced(chats, people, args.rate, on_progress)
-    await asyncio.gather(*background)
-    events["rate_limit_windows"] = limits.windows
-    return tally, events
+    phases = (capacity, clean, faulted)
+    figures = report(
+        args,
+        phases,
+        faulted_events=events,
+        expected=expected,
+        received=received,
+        bot=bot,
+        rss_clean=rss_clean,
+        echo=echo,
+        workdir=workdir,
+    )
+    return (
+        {"network": "matrix"}
+        | figures
+        | {
+            "tickets_answered_by_staff": len(chats.tickets_seen),
+            "chats_with_more_than_expected": repeated[:3],
+        }
+    )
 
 
 def matrix_environment(
