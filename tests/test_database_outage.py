@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.core.outages import StorageUnavailableError
 from bot.storage.models import Person, ProcessedEvent
+from bot.storage.pending_replies import SqlPendingReplies
 from tests.conftest import make_settings
 from tests.fakes.tcp_proxy import CuttableProxy
 from tests.fakes.telegram_api import FakeBotApi
@@ -125,3 +127,20 @@ async def test_on_telegram_the_person_is_told_to_try_again_and_then_answered(
             )
     finally:
         await adapter.stop()
+
+
+async def test_a_delivery_settled_during_a_restart_is_recorded_when_the_server_is_back(
+    core_via_proxy: Core, proxy: CuttableProxy
+) -> None:
+    core = core_via_proxy
+    ledger = SqlPendingReplies(core.database)
+    replies = await core.engine.handle(replace(event(0, QUESTION), address="7001"))
+    assert len(replies) >= 2
+    proxy.cut()
+    # The first reply went out; the others are still to send when the server goes away.
+    settling = asyncio.create_task(ledger.settle(Channel.TELEGRAM, "event-0", replies[1:]))
+    await proxy.wait_refused(2)
+    proxy.restore()
+    await settling
+    [left] = await ledger.undelivered(Channel.TELEGRAM)
+    assert left.replies == replies[1:]

@@ -17,8 +17,10 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.messages import Link, Option, Reply
+from bot.core.outages import through_outages
 from bot.storage.delivery_journal import DeliveryJournal
 from bot.storage.models import ProcessedEvent
+from bot.storage.outages import is_database_outage
 
 log = logging.getLogger(__name__)
 
@@ -92,12 +94,18 @@ class SqlPendingReplies:
             if remaining
             else {"pending": None, "address": None}
         )
-        async with self._engine.begin() as connection:
-            await connection.execute(
-                update(ProcessedEvent)
-                .where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
-                .values(**values)
-            )
+
+        async def attempt() -> None:
+            async with self._engine.begin() as connection:
+                await connection.execute(
+                    update(ProcessedEvent)
+                    .where(ProcessedEvent.channel == channel, ProcessedEvent.event_id == event_id)
+                    .values(**values)
+                )
+
+        # A restart of the server must not turn a delivered reply into an apology, nor
+        # leave it recorded as undelivered, to be sent again at the next start.
+        await through_outages(attempt, is_database_outage)
 
     async def _settle_all(self, events: Sequence[tuple[str, str]]) -> None:
         by_channel: dict[str, list[str]] = {}

@@ -21,8 +21,6 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from bot.adapters.telegram.rendering import keyboard, render_html
 from bot.adapters.telegram.splitting import split_html
 from bot.core.messages import Channel, Reply
-from bot.core.outages import through_outages
-from bot.storage.outages import is_database_outage
 from bot.storage.pending_replies import SqlPendingReplies
 
 log = logging.getLogger(__name__)
@@ -145,11 +143,5 @@ class ReplyDelivery:
         return len(left)
 
     async def _settle(self, event_id: str | None, remaining: Sequence[Reply]) -> None:
-        ledger = self._ledger
-        if ledger is None or event_id is None:
-            return
-
-        async def settle() -> None:
-            await ledger.settle(Channel.TELEGRAM, event_id, remaining)
-
-        await through_outages(settle, is_database_outage)
+        if self._ledger is not None and event_id is not None:
+            await self._ledger.settle(Channel.TELEGRAM, event_id, remaining)
