@@ -14,7 +14,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.ports import free_port
 
 # Synapse 1.x keeps the config keys written below; a 2.x may not, so it is not taken blindly.
 SYNAPSE_REQUIREMENT = "matrix-synapse>=1.100,<2"
@@ -137,14 +138,6 @@ def ensure_synapse(cache_dir: Path) -> Path:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 class Synapse:
     """One Synapse process on 127.0.0.1 with its config, database and logs in workdir."""
 
@@ -252,7 +245,7 @@ class Synapse:
         """Configure and start Synapse, returning once its client API answers."""
         if self._process is not None:
             raise SynapseError("this Synapse is already started")
-        self.port = _free_port()
+        self.port = free_port()
         config = self._write_config()
         with self.output_path.open("wb") as output:
             # The child keeps its own copy of the file descriptor, so closing ours is fine.

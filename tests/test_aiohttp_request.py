@@ -7,7 +7,6 @@ one of them here runs the adapter on PTB's httpx backend, which stays selectable
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from bot.adapters.telegram.aiohttp_request import AiohttpRequest
 from bot.app import build_core
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeBotApi, Fault
+from tests.ports import free_port
 
 PERSON = {"id": 4242, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
 
@@ -82,9 +82,7 @@ async def test_an_unanswered_request_times_out(api: FakeBotApi, bot: Bot) -> Non
 
 
 async def test_no_server_is_a_network_error() -> None:
-    with socket.socket() as probe:  # a port nothing listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()  # nothing listens there
     request = AiohttpRequest(connect_timeout=1)
     with pytest.raises(NetworkError) as refused:
         async with Bot("1:x", base_url=f"http://127.0.0.1:{port}/bot", request=request):

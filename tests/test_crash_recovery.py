@@ -1,8 +1,9 @@
 """kill -9 in the middle of a conversation: after a restart the person's state, their open
 ticket and the replies the crash held back are all there, and no update is answered twice.
 
-The bot runs as a real process (`python -m bot run`) against the fake Bot API; the crash
-strikes while Telegram holds the bot's sends, after the engine committed the event.
+The bot runs as a real process (`python -m bot run`) against the fake Bot API, by polling
+and by webhook; the crash strikes while Telegram holds the bot's sends, after the engine
+committed the event.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from bot.adapters.telegram.rendering import render_html
@@ -24,6 +26,7 @@ from bot.app import build_core
 from bot.core.messages import Channel, Inbound
 from tests.conftest import ROOT, TEST_KEY, make_settings
 from tests.fakes.telegram_api import FakeBotApi
+from tests.ports import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -33,13 +36,14 @@ OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "
 ALWAYS_OPEN = "mon-sun 00:00-23:59"  # the texts must not depend on the hour the test runs
 CASE = "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
 FOLLOW_UP = "Дякую, а що взяти з собою?"
+WEBHOOK_SECRET = "webhook-secret"
 
 
 class BotProcess:
     """`python -m bot run` with its log in a file (a pipe nobody reads could stall it)."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self._env = env
+        self.environment = env
         self._workdir = workdir
         self.process: asyncio.subprocess.Process | None = None
 
@@ -51,7 +55,7 @@ class BotProcess:
             "bot",
             "run",
             cwd=self._workdir,
-            env=self._env,
+            env=self.environment,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -179,5 +183,61 @@ async def test_kill_9_between_commit_and_send_loses_nothing_and_repeats_nothing(
     )
     assert answer == ["Працівник Інформаційного пункту: Paszport i umowę."]
     assert texts_to(api, OLENA["id"]) == [*whole, *answer], "nothing was answered twice"
+    assert await bot.stop() == 0, bot.log
+    assert "Traceback" not in bot.log
+
+
+async def post_update(url: str, update: dict[str, Any]) -> int:
+    """Post as Telegram does; the status, or 0 when the bot hung up without answering."""
+    headers = {"X-Telegram-Bot-Api-Secret-Token": WEBHOOK_SECRET}
+    try:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(url, json=update, headers=headers) as response,
+        ):
+            return response.status
+    except aiohttp.ClientError:
+        return 0
+
+
+async def test_kill_9_in_webhook_mode_loses_nothing_and_repeats_nothing(
+    tmp_path: Path, api: FakeBotApi, bot: BotProcess
+) -> None:
+    """Telegram posts an update again until a post of it is answered 2xx."""
+    steps = [{"text": "/start"}, {"choice": "lang:uk"}, {"text": CASE}]
+    expected = await reference_transcript(tmp_path / "reference", steps)
+    port = free_port()
+    bot.environment |= {
+        "INFOPOINT_TELEGRAM__MODE": "webhook",
+        "INFOPOINT_TELEGRAM__WEBHOOK_URL": "https://bot.example.org/tg",
+        "INFOPOINT_TELEGRAM__WEBHOOK_PORT": str(port),
+        "INFOPOINT_TELEGRAM__WEBHOOK_PATH": "tg",
+        "INFOPOINT_TELEGRAM__WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+    url = f"http://127.0.0.1:{port}/tg"
+    await bot.start()
+    await until(api, lambda: len(api.sent("setWebhook")) == 1)
+    start = {"update_id": 1, **api.text_update(OLENA, "/start")}
+    language = {"update_id": 2, **api.button_update(OLENA, "lang:uk")}
+    assert await post_update(url, start) == 200
+    assert await post_update(url, language) == 200
+    before_crash = expected[0] + expected[1]
+    assert texts_to(api, OLENA["id"]) == before_crash
+
+    api.hold("sendMessage")
+    case = {"update_id": 3, **api.text_update(OLENA, CASE)}
+    delivery = asyncio.create_task(post_update(url, case))
+    await api.wait_held(1)
+    await bot.kill_9()
+    assert await delivery == 0, "the post was answered before its update was handled"
+    api.release()
+
+    await bot.start()
+    await until(api, lambda: len(api.sent("setWebhook")) == 2)
+    # Telegram posts the unanswered update again; the replies the crash held back went out
+    # as the bot started, and the update, handled before the crash, adds nothing.
+    assert await post_update(url, case) == 200
+    whole = before_crash + expected[2]
+    assert texts_to(api, OLENA["id"]) == whole
     assert await bot.stop() == 0, bot.log
     assert "Traceback" not in bot.log

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -154,50 +153,6 @@ async def test_a_failure_is_logged_and_apologised_for_and_polling_goes_on(
     await api.send_text(OLENA, "/start")
     picker = (await api.wait_for("sendMessage", 2))[-1]
     assert picker["text"].startswith("Оберіть мову:")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def test_webhook_accepts_the_secret_and_refuses_others(
-    tmp_path: Path, api: FakeBotApi
-) -> None:
-    port = _free_port()
-    settings = telegram_settings(
-        tmp_path,
-        api,
-        mode="webhook",
-        webhook_url="https://bot.example.org/tg",
-        webhook_listen="127.0.0.1",
-        webhook_port=port,
-        webhook_path="tg",
-        webhook_secret="s3cret-token",
-    )
-    core = await build_core(settings)
-    adapter = TelegramAdapter(settings.telegram, core.engine)
-    await adapter.start()
-    try:
-        [registration] = api.sent("setWebhook")
-        assert registration["url"] == "https://bot.example.org/tg"
-        assert registration["secret_token"] == "s3cret-token"
-        update = {"update_id": 900, **api.text_update(PIOTR, "/start")}
-        url = f"http://127.0.0.1:{port}/tg"
-        async with aiohttp.ClientSession() as session:
-            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "guess"}):
-                async with session.post(url, json=update, headers=headers) as response:
-                    assert response.status == 403
-            assert api.sent() == []
-            good = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"}
-            async with session.post(url, json=update, headers=good) as response:
-                assert response.status == 200
-        [picker] = await api.wait_for("sendMessage", 1)
-        assert picker["text"].startswith("Wybierz język:")
-    finally:
-        await adapter.stop()
-        await core.database.dispose()
 
 
 @pytest.mark.slow

@@ -27,6 +27,7 @@ from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
 from bot.adapters.telegram.polling import DurablePolling
 from bot.adapters.telegram.rendering import render_html
 from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
+from bot.adapters.telegram.webhook import DurableWebhook
 from bot.core.boards import post_missing_cards
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
@@ -74,8 +75,9 @@ class TelegramAdapter:
             builder = builder.request(AiohttpRequest()).get_updates_request(
                 AiohttpRequest(connection_pool_size=1)
             )
-        if settings.mode == "polling":
-            builder = builder.updater(None)  # DurablePolling fetches; PTB's Updater would lose
+        # DurablePolling or DurableWebhook receives: PTB's Updater confirms an update before
+        # it is handled, so a crash would lose it.
+        builder = builder.updater(None)
         # Each branch builds: the rate limiter changes the builder's type.
         self.application = (
             builder.rate_limiter(AIORateLimiter()).build()
@@ -85,6 +87,15 @@ class TelegramAdapter:
         bot = self.application.bot
         self.delivery = ReplyDelivery(bot, pending)
         self._polling = DurablePolling(self.application, ALLOWED_UPDATES)
+        self._webhook: DurableWebhook | None = None
+        if settings.mode == "webhook" and settings.webhook_secret is not None:
+            self._webhook = DurableWebhook(
+                self.application,
+                listen=settings.webhook_listen,
+                port=settings.webhook_port,
+                path=settings.webhook_path,
+                secret=settings.webhook_secret.get_secret_value(),
+            )
         self.people = TelegramPeople(self.delivery)
         self.board: TelegramStaffBoard | None = None
         if staff is not None and tickets is not None and settings.staff_chat_id is not None:
@@ -117,19 +128,8 @@ class TelegramAdapter:
         if self.board is not None and self._tickets is not None:
             await post_missing_cards(self.board, self._tickets)
         settings = self._settings
-        if settings.mode == "webhook":
-            updater = app.updater
-            if updater is None:
-                raise RuntimeError("the Telegram application was built without an updater")
-            secret = settings.webhook_secret
-            await updater.start_webhook(
-                listen=settings.webhook_listen,
-                port=settings.webhook_port,
-                url_path=settings.webhook_path,
-                webhook_url=settings.webhook_url,
-                secret_token=secret.get_secret_value() if secret else None,
-                allowed_updates=list(ALLOWED_UPDATES),
-            )
+        if self._webhook is not None and settings.webhook_url is not None:
+            await self._webhook.start(settings.webhook_url, ALLOWED_UPDATES)
         else:
             await app.bot.delete_webhook()
             self._polling.start()
@@ -140,8 +140,8 @@ class TelegramAdapter:
         """Stop receiving, finish what is in hand, and close the connection."""
         app = self.application
         await self._polling.stop()
-        if app.updater is not None and app.updater.running:
-            await app.updater.stop()
+        if self._webhook is not None:
+            await self._webhook.stop()
         if app.running:
             await app.stop()
         await app.shutdown()
