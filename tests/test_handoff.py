@@ -12,6 +12,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import select
 
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
@@ -29,8 +30,9 @@ from bot.core.tickets import (
 )
 from bot.reports.periods import Month
 from bot.reports.queries import build_report
-from bot.storage.conversations import WARSAW
+from bot.storage.conversations import WARSAW, SqlConversationStore
 from bot.storage.database import create_engine
+from bot.storage.models import Ticket
 from bot.storage.retention import purge
 from bot.storage.tickets import SqlTicketStore
 from tests.conftest import ROOT, make_settings
@@ -315,6 +317,24 @@ async def test_take_reply_close_and_rate_count_the_person_as_helped(desk: Desk) 
     assert report.indicators.assessments_positive == 1
 
 
+async def test_a_rating_button_for_someone_elses_ticket_is_refused_as_stale(desk: Desk) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    # Ivan forges Olena's rating button; a ticket still open is refused the same way.
+    await say(desk, "ivan", "Хочу поговорить с человеком: мне не платят зарплату два месяца")
+    for forged in ("rate:down:ticket:1", "rate:down:ticket:2"):
+        stale, menu = await say(desk, "ivan", choice=forged)
+        assert stale == "Эта кнопка больше не активна."
+        assert menu.startswith("О чём ваш вопрос?")
+    # Olena's own vote still counts, once.
+    assert await say(desk, "olena", choice="rate:up:ticket:1") == [
+        "Дякуємо! Ваша оцінка допомагає нам покращувати ці відповіді."
+    ]
+    assert await say(desk, "olena", choice="rate:up:ticket:1") == [
+        "Ви вже оцінили цю відповідь. Дякуємо!"
+    ]
+
+
 async def test_a_reply_that_cannot_reach_the_person_is_shown_on_the_card(desk: Desk) -> None:
     await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
     desk.messenger.blocked.add("olena")
@@ -456,6 +476,33 @@ async def test_on_postgresql_concurrent_takes_have_exactly_one_winner(
     finally:
         for store in stores:
             await store.dispose()
+        await desk.core.database.dispose()
+
+
+async def test_on_postgresql_the_rating_offer_waits_for_a_message_in_hand(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """Staff close a ticket while the person's next message is being handled: the rating
+    options stored with the close must survive that message's write of the person's state."""
+    desk = await desk_for(tmp_path, database={"url": postgres_url})
+    try:
+        await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+        async with desk.core.database.connect() as connection:
+            key = await connection.scalar(select(Ticket.person_key).where(Ticket.id == 1))
+        assert isinstance(key, str)
+        offered = [["rate:1:up", "👍"], ["rate:1:down", "👎"]]
+        async with SqlConversationStore(desk.core.database).begin() as unit:
+            person = await unit.load_person(key, "telegram", MONDAY_NOON)
+            offer = asyncio.create_task(desk.core.tickets.offer(1, offered, MONDAY_NOON))
+            done, _ = await asyncio.wait({offer}, timeout=0.5)
+            assert not done, "the offer wrote the state under a message in hand"
+            person.state.unanswered += 1
+            await unit.save_person(person, MONDAY_NOON)
+        await offer
+        async with SqlConversationStore(desk.core.database).begin() as unit:
+            state = (await unit.load_person(key, "telegram", MONDAY_NOON)).state
+        assert (state.last_options, state.unanswered) == (offered, person.state.unanswered)
+    finally:
         await desk.core.database.dispose()
 
 

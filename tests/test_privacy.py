@@ -18,7 +18,8 @@ from bot.reports.formats import as_json
 from bot.reports.periods import Month, year_months
 from bot.reports.queries import build_report
 from bot.storage.erasure import is_unlinked
-from bot.storage.models import Contact, ConversationStateRow, Person
+from bot.storage.models import Contact, ConversationStateRow, Person, ProcessedEvent
+from bot.storage.pending_replies import SqlPendingReplies
 from bot.storage.pseudonym import HmacPseudonymiser
 from bot.storage.retention import purge
 from tests.conftest import TEST_KEY, make_settings
@@ -141,3 +142,24 @@ async def test_nothing_is_recorded_for_the_forget_press_itself(core: Core) -> No
             select(func.count()).where(Contact.started_at >= datetime(2026, 3, 31, 22, tzinfo=UTC))
         )
     assert april == 0
+
+
+async def test_forget_drops_the_replies_still_waiting_to_be_delivered(core: Core) -> None:
+    """A crash or an outage left replies stored with the chat's id; they go with the person."""
+    at = utc("2026-02-01T10:00:00")
+    for person, chat in (("olena", "31337"), ("ivan", "4242")):
+        await core.engine.handle(
+            Inbound(Channel.TELEGRAM, person, f"{person}-start", at, text="/start", address=chat)
+        )
+    pending = SqlPendingReplies(core.database)
+    assert {stored.address for stored in await pending.undelivered("telegram")} == {
+        "31337",
+        "4242",
+    }
+    await core.engine.handle(
+        Inbound(Channel.TELEGRAM, "olena", "forget", at, choice="forget:yes", address="31337")
+    )
+    assert [stored.address for stored in await pending.undelivered("telegram")] == ["4242"]
+    async with core.database.connect() as connection:
+        chats = set(await connection.scalars(select(ProcessedEvent.address)))
+    assert "31337" not in chats

@@ -111,7 +111,8 @@ class DialogueEngine:
                 )
             replies = self._respond(person, inbound, effects)
             if person.erased:
-                await conversation.erase_person(key, now)
+                address = (inbound.channel, inbound.address) if inbound.address else None
+                await conversation.erase_person(key, now, address)
                 return replies  # nothing new is written about someone who asked to be forgotten
             replies += await self.handoff.apply(
                 conversation,

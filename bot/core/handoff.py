@@ -20,7 +20,7 @@ from bot.core.ports import AssessmentNote, Conversation, PersonRecord
 from bot.core.screens import Screens
 from bot.core.signals import DangerCategory, Signals
 from bot.core.text import words
-from bot.core.tickets import Author, NewTicket, TicketLine, TicketReason
+from bot.core.tickets import Author, NewTicket, RatingOutcome, TicketLine, TicketReason
 
 OFFER_AFTER_UNANSWERED = 2
 """Questions in a row the bot could not answer before it offers a person."""
@@ -186,11 +186,14 @@ class HandOff:
         now, replies = inbound.received_at, []
         if effects.rate is not None:
             number, positive = effects.rate
-            if await conversation.rate_ticket(number, person.key):
+            outcome = await conversation.rate_ticket(number, person.key)
+            if outcome is RatingOutcome.RATED:
                 effects.assessments.append(AssessmentNote(positive, "ticket", None))
                 replies.append(screens.thanks_for_rating(language))
-            else:
+            elif outcome is RatingOutcome.ALREADY_RATED:
                 replies.append(screens.already_rated(language))
+            else:
+                replies += [screens.stale_option(language), screens.main_menu(language)]
         if person.ticket is not None:
             number = person.ticket
             if effects.line is not None:

@@ -9,7 +9,10 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.core.messages import Reply
-from bot.core.tickets import NewTicket, TicketLine
+from bot.core.tickets import NewTicket, RatingOutcome, TicketLine
+
+Address = tuple[str, str]
+"""(channel, chat or room id): where an event's replies go."""
 
 
 @dataclass(slots=True)
@@ -104,9 +107,10 @@ class Conversation(Protocol):
         """Store a 👍/👎 (not linked to the person)."""
         ...
 
-    async def erase_person(self, key: str, now: datetime) -> None:
+    async def erase_person(self, key: str, now: datetime, address: Address | None) -> None:
         """Delete the person's record and state; unlink their contacts and tickets from them
-        for good, and drop what they wrote to staff."""
+        for good, and drop what they wrote to staff and the replies still held for delivery
+        to ``address`` (the chat's platform id, and what the bot said there)."""
         ...
 
     async def open_ticket(self, ticket: NewTicket, now: datetime) -> int:
@@ -121,9 +125,8 @@ class Conversation(Protocol):
         """The person closed their ticket (/cancel)."""
         ...
 
-    async def rate_ticket(self, number: int, key: str) -> bool:
-        """Accept the person's one 👍/👎 for a ticket staff closed; False if not theirs, not
-        closed, or already rated."""
+    async def rate_ticket(self, number: int, key: str) -> RatingOutcome:
+        """Accept the person's one 👍/👎 for their own ticket once staff closed it."""
         ...
 
 

@@ -48,6 +48,15 @@ class TakeOutcome(StrEnum):
     NOT_FOUND = "not_found"
 
 
+class RatingOutcome(StrEnum):
+    """What became of a person's 👍/👎 for a ticket."""
+
+    RATED = "rated"
+    ALREADY_RATED = "already_rated"
+    NOT_RATEABLE = "not_rateable"
+    """Not the person's own closed ticket: a stale or forged button."""
+
+
 @dataclass(frozen=True, slots=True)
 class StaffMember:
     """Someone acting on a staff board: ``id`` is channel:platform id, ``name`` for cards."""

@@ -12,8 +12,14 @@ from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.messages import Reply
-from bot.core.ports import AssessmentNote, ContactNote, ConversationState, PersonRecord
-from bot.core.tickets import NewTicket, TicketLine
+from bot.core.ports import (
+    Address,
+    AssessmentNote,
+    ContactNote,
+    ConversationState,
+    PersonRecord,
+)
+from bot.core.tickets import NewTicket, RatingOutcome, TicketLine
 from bot.storage import event_claims, person_rows, person_tickets
 from bot.storage.contacts import record_contact
 from bot.storage.erasure import random_key, unlink_contacts
@@ -135,7 +141,16 @@ class SqlConversation:
             raise RuntimeError("the person must be loaded earlier in this unit of work")
         return self._person
 
-    async def erase_person(self, key: str, now: datetime) -> None:
+    async def erase_person(self, key: str, now: datetime, address: Address | None) -> None:
+        if address is not None:
+            # Earlier replies a crash or an outage left undelivered: the chat's id, and texts
+            # that may repeat the person's words. They are not sent after the erasure.
+            channel, chat = address
+            await self._session.execute(
+                update(_EVENTS)
+                .where(_EVENTS.c.channel == channel, _EVENTS.c.address == chat)
+                .values(pending=None, address=None)
+            )
         person = await self._session.scalar(select(Person).where(Person.key == key))
         if person is not None:
             await self._session.execute(
@@ -157,7 +172,7 @@ class SqlConversation:
     async def close_own_ticket(self, number: int, now: datetime) -> None:
         await person_tickets.close_by_person(self._session, number, now)
 
-    async def rate_ticket(self, number: int, key: str) -> bool:
+    async def rate_ticket(self, number: int, key: str) -> RatingOutcome:
         return await person_tickets.rate_ticket(self._session, number, key)
 
     async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:

@@ -9,7 +9,7 @@ from typing import Final
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.tickets import Author, NewTicket, TicketLine, TicketReason
+from bot.core.tickets import Author, NewTicket, RatingOutcome, TicketLine, TicketReason
 from bot.storage.models import Ticket, TicketMessage
 
 OPEN: Final = "open"
@@ -57,19 +57,18 @@ async def close_by_person(session: AsyncSession, number: int, now: datetime) -> 
     )
 
 
-async def rate_ticket(session: AsyncSession, number: int, person_key: str) -> bool:
+async def rate_ticket(session: AsyncSession, number: int, person_key: str) -> RatingOutcome:
     """Accept one 👍/👎 for the person's own ticket, once staff closed it."""
+    own_and_closed = (Ticket.id == number, Ticket.person_key == person_key, Ticket.status == CLOSED)
     result = await session.execute(
-        update(Ticket)
-        .where(
-            Ticket.id == number,
-            Ticket.person_key == person_key,
-            Ticket.status == CLOSED,
-            ~Ticket.rated,
-        )
-        .values(rated=True)
+        update(Ticket).where(*own_and_closed, ~Ticket.rated).values(rated=True)
     )
-    return bool(result.rowcount)  # type: ignore[attr-defined]
+    if result.rowcount:  # type: ignore[attr-defined]
+        return RatingOutcome.RATED
+    # Someone else's ticket, or one still open, is not "already rated": saying so would
+    # tell a forged button's sender something about a ticket that is not theirs.
+    rated_before = await session.scalar(select(Ticket.id).where(*own_and_closed))
+    return RatingOutcome.NOT_RATEABLE if rated_before is None else RatingOutcome.ALREADY_RATED
 
 
 async def erase_tickets(

@@ -116,6 +116,9 @@ class SqlTicketStore:
                 select(Person.id)
                 .join(Ticket, Ticket.person_key == Person.key)
                 .where(Ticket.id == number)
+                # A message in hand holds this lock and writes the whole state when it ends:
+                # wait for it, so the options are added to what it wrote, not lost under it.
+                .with_for_update(of=Person)
             )
             state = await session.get(ConversationStateRow, person_id) if person_id else None
             if state is None:
