@@ -246,6 +246,38 @@ async def test_a_ticket_worked_from_the_matrix_staff_room(world: World) -> None:
         assert await core.tickets.open_tickets() == []
 
 
+async def test_a_whole_long_conversation_reaches_staff_in_events_synapse_accepts(
+    world: World,
+) -> None:
+    """!ticket N shows every line of the conversation: more than one Matrix event can hold."""
+    anna, _, _, room = await staff_room(world)
+    async with world.running_bot(matrix={"staff_room_id": room, "staff_power_level": 50}):
+        olena = await world.user("olena")
+        dm = await olena.open_dm(world.bot_id, encrypted=False)
+        await olena.say(
+            dm, "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
+        )
+        await olena.first(dm, world.bot_id, lambda m: "#1" in m.body)
+        markers = [f"повідомлення-{number:02}" for number in range(12)]
+        for marker in markers:
+            await olena.say(dm, f"{marker} " + "ґ" * 3900)
+        await anna.first(room, world.bot_id, lambda m: markers[-1] in m.body)
+
+        command = await anna.say(room, "!ticket 1")
+
+        def answer() -> str:
+            return "\n".join(
+                m.body
+                for m in anna.from_user(room, world.bot_id)
+                if m.relates_to.get("m.in_reply_to", {}).get("event_id") == command
+            )
+
+        await anna.first(room, world.bot_id, lambda _: "!close 1" in answer())
+        shown = answer()
+        assert [marker for marker in markers if marker in shown] == markers
+        assert shown.count("ґ" * 3900) == len(markers), "every line whole"
+
+
 async def test_tickets_cross_between_telegram_and_matrix(world: World, api: FakeBotApi) -> None:
     """Ivan writes on Telegram and is answered from the Matrix room; Olena writes on Matrix
     and is answered from the Telegram group."""

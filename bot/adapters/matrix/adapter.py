@@ -35,7 +35,7 @@ from nio import (
     SyncResponse,
 )
 
-from bot.adapters.matrix.rendering import BangCommands, notice, without_reply_fallback
+from bot.adapters.matrix.rendering import BangCommands, fitted, without_reply_fallback
 from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
 from bot.adapters.matrix.session import open_client
 from bot.adapters.matrix.staff import MatrixPeople, MatrixStaffBoard, StaffRoom
@@ -332,7 +332,8 @@ class MatrixAdapter:
         sender = self._require_sender()
         for index, reply in enumerate(replies):
             try:
-                await sender.send(room_id, notice(self._commands.shown(reply)))
+                for content in fitted(self._commands.shown(reply)):
+                    await sender.send(room_id, content)
             except MatrixSendError as error:
                 log.warning("Matrix: a reply was not delivered: %s", error.reason)
                 if not error.permanent:

@@ -7,8 +7,9 @@ reply is escaped: nothing in a Reply is trusted as markup.
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from html import escape
 from typing import Any, Final
@@ -16,6 +17,12 @@ from typing import Any, Final
 from bot.core.messages import Reply
 
 HTML_FORMAT: Final = "org.matrix.custom.html"
+CONTENT_LIMIT: Final = 60_000
+"""Bytes of an event's content as JSON. A homeserver refuses an event over 65,536 bytes in
+all; the envelope (ids, hashes, signatures) takes the rest."""
+_CUT: Final = CONTENT_LIMIT // 16
+"""Characters of an overlong line per piece: a character costs at most 16 bytes across the
+plain and the HTML body (4 in UTF-8, times an escape of up to 6 in JSON and in HTML)."""
 _REPLY_FALLBACK = re.compile(r"\A(?:> [^\n]*\n)+\n", re.MULTILINE)
 
 
@@ -73,6 +80,62 @@ def notice(reply: Reply) -> dict[str, Any]:
         "format": HTML_FORMAT,
         "formatted_body": html_text(reply),
     }
+
+
+def content_size(content: dict[str, Any]) -> int:
+    return len(json.dumps(content, ensure_ascii=False).encode())
+
+
+def fitted(
+    reply: Reply,
+    render: Callable[[Reply], dict[str, Any]] = notice,
+    limit: int = CONTENT_LIMIT,
+) -> list[dict[str, Any]]:
+    """``reply`` as the contents of the fewest events a homeserver accepts.
+
+    A reply that is too big (a ticket's whole conversation, a long list) is split between
+    lines, a line only when it alone is too big; the title goes on the first event, the links
+    and options on the last.
+    """
+    whole = render(reply)
+    if _surely_within(whole, limit) or content_size(whole) <= limit:
+        return [whole]
+    # Each piece with what joins it to the one before: a new line, or nothing where a line
+    # too long for one event was cut.
+    pieces = [
+        ("\n" if start == 0 else "", line[start : start + _CUT])
+        for line in reply.text.split("\n")
+        for start in range(0, max(len(line), 1), _CUT)
+    ]
+    groups: list[list[tuple[str, str]]] = [[]]
+    for piece in pieces:
+        title = reply.title if len(groups) == 1 else None
+        candidate = Reply(_joined([*groups[-1], piece]), reply.language, title=title)
+        if groups[-1] and content_size(render(candidate)) > limit:
+            groups.append([piece])
+        else:
+            groups[-1].append(piece)
+    parts = [Reply(_joined(group), reply.language) for group in groups]
+    parts[0] = replace(parts[0], title=reply.title)
+    last = replace(parts[-1], links=reply.links, options=reply.options)
+    if content_size(render(last)) > limit:
+        parts.append(replace(last, text="…", title=None))
+    else:
+        parts[-1] = last
+    return [render(part) for part in parts]
+
+
+def _surely_within(content: dict[str, Any], limit: int) -> bool:
+    """Whether ``content`` fits without encoding it: in JSON a character takes at most six
+    bytes (an escape like \\u001b), and the keys and quotes well under a kilobyte. Almost every
+    reply passes, so it is not encoded just to be measured."""
+    characters = sum(len(value) for value in content.values() if isinstance(value, str))
+    return characters * 6 + 1024 <= limit
+
+
+def _joined(pieces: list[tuple[str, str]]) -> str:
+    """The pieces' text; the first one's joint is where the event before ended."""
+    return "".join(joint + piece for joint, piece in pieces).removeprefix("\n")
 
 
 def edit_of(event_id: str, content: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from nio import AsyncClient, RoomMessageText
 from bot.adapters.matrix.rendering import (
     BangCommands,
     edit_of,
+    fitted,
     in_reply_to,
     notice,
     without_reply_fallback,
@@ -65,7 +66,8 @@ class MatrixPeople:
             return DeliveryFailure("the person left the chat with the bot", True)
         try:
             for reply in replies:
-                await self._sender.send(to.address, notice(reply))
+                for content in fitted(reply):
+                    await self._sender.send(to.address, content)
         except MatrixSendError as error:
             return DeliveryFailure(f"Matrix: {error.reason}", error.permanent)
         return None
@@ -101,10 +103,12 @@ class MatrixStaffBoard:
 
     async def remind(self, tickets: list[TicketView]) -> None:
         reminder = self._screens.reminder(tickets, datetime.now(UTC))
-        await self._sender.send(self._room_id, board_notice(reminder))
+        for content in fitted(reminder, board_notice):
+            await self._sender.send(self._room_id, content)
 
     async def notify(self, notice: Reply) -> None:
-        await self._sender.send(self._room_id, board_notice(notice))
+        for content in fitted(notice, board_notice):
+            await self._sender.send(self._room_id, content)
 
 
 class StaffRoom:
@@ -194,4 +198,6 @@ class StaffRoom:
         return StaffAction(staff, StaffCommand.REPLY, number, text, source)
 
     async def _answer(self, event: RoomMessageText, answer: Reply) -> None:
-        await self._sender.send(self.room_id, in_reply_to(event.event_id, board_notice(answer)))
+        # /ticket N shows the whole conversation: it may take several events.
+        for content in fitted(answer, board_notice):
+            await self._sender.send(self.room_id, in_reply_to(event.event_id, content))
