@@ -421,9 +421,14 @@ async def test_pictures_get_a_clear_answer_and_groups_are_left(world: World) -> 
         await friend.join(group)
         await olena.until_member(group, world.bot_id)
         await olena.say(group, "Привіт усім")
-        # Matrix tells the bot nothing of a group's language: the default language (English).
+        # Matrix tells the bot nothing of a group's language: all four, the default first.
         said = await olena.first(group, world.bot_id, lambda m: "private chats" in m.body)
-        assert said.body.startswith("I answer only in private chats, so I am leaving this group.")
+        assert [paragraph.split(",")[0] for paragraph in said.body.split("\n\n")] == [
+            "I answer only in private chats",
+            "Odpowiadam tylko w czatach prywatnych",
+            "Я відповідаю лише в особистих чатах",
+            "Я отвечаю только в личных чатах",
+        ]
 
         def left() -> bool:
             room_now = olena.client.rooms[group]

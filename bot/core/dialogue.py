@@ -152,8 +152,9 @@ class DialogueEngine:
 
     def private_chats_only(self, language_hint: str | None) -> Reply:
         """What an adapter says before leaving a group it was added to."""
-        language = normalise_hint(language_hint) or self._default_language
-        return self.screens.private_chats_only(language)
+        return self.screens.private_chats_only(
+            normalise_hint(language_hint), self._default_language
+        )
 
     def _hint_or_default(self, inbound: Inbound) -> str:
         return normalise_hint(inbound.language_hint) or self._default_language

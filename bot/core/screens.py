@@ -13,6 +13,11 @@ COMMAND_QUOTE = 40
 """How much of an unknown command is quoted back to the person."""
 
 
+def _every_language(first: str | None) -> list[str]:
+    """The four languages, ``first`` first, for a text shown in all of them."""
+    return sorted(LANGUAGES, key=lambda lang: lang != first)
+
+
 def shorten(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters, with an ellipsis when it was longer."""
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -42,8 +47,9 @@ class Screens:
 
     def language_picker(self, language: str | None) -> Reply:
         """Asks for the language in all four languages, the person's own first."""
-        order = sorted(LANGUAGES, key=lambda lang: lang != language)
-        prompt = "\n".join(self._t(lang)._("Choose your language:") for lang in order)
+        prompt = "\n".join(
+            self._t(lang)._("Choose your language:") for lang in _every_language(language)
+        )
         options = tuple(Option(f"lang:{lang}", LANGUAGE_NAMES[lang]) for lang in LANGUAGES)
         return Reply(prompt, language or "en", options=options)
 
@@ -340,15 +346,18 @@ class Screens:
             language,
         )
 
-    def private_chats_only(self, language: str) -> Reply:
-        t = self._t(language)
-        return Reply(
-            t._(
+    def private_chats_only(self, language: str | None, default: str) -> Reply:
+        """In the language of the one who added the bot, or in all four when it is unknown
+        (Matrix tells no language): whoever reads it in the group should understand it."""
+        languages = [language] if language else _every_language(default)
+        text = "\n\n".join(
+            self._t(lang)._(
                 "I answer only in private chats, so I am leaving this group. Write to me "
                 "directly to ask your question."
-            ),
-            language,
+            )
+            for lang in languages
         )
+        return Reply(text, language or default)
 
     def apology(self, language: str) -> Reply:
         t = self._t(language)
