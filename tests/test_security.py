@@ -17,7 +17,7 @@ from sqlalchemy import inspect, select, table, text
 from bot.app import Core
 from bot.core.tickets import StaffMember
 from tests import test_telegram_staff
-from tests.fakes.telegram_api import FakeBotApi
+from tests.fakes.telegram_api import FakeBotApi, Fault
 from tests.test_telegram_staff import (
     ANNA,
     IVAN,
@@ -127,9 +127,11 @@ async def test_a_forged_ticket_button_in_a_private_chat_is_refused(
     assert (view.open, view.assignee) == (True, None)
 
 
+@pytest.mark.parametrize("gone", ["left", "kicked", "restricted"])
 async def test_a_staff_member_who_left_the_group_can_no_longer_act(
-    api: FakeBotApi, running: Core
+    api: FakeBotApi, running: Core, gone: str
 ) -> None:
+    """Left, removed by an admin, or muted there: none of them acts for the Point any more."""
     card = await open_ticket(api)
     await api.press_in_group(STAFF_CHAT, ANNA, "ticket:1:take", card)
     await until(api, lambda: toasts(api))
@@ -139,8 +141,8 @@ async def test_a_staff_member_who_left_the_group_can_no_longer_act(
         True,
         StaffMember(f"telegram:{ANNA['id']}", "Anna Nowak"),
     )
-    # Marek leaves the group; his old keyboard, in the group or replayed privately, is dead.
-    api.members[STAFF_CHAT][MAREK["id"]] = "left"
+    # Marek is gone; his old keyboard, in the group or replayed privately, is dead.
+    api.members[STAFF_CHAT][MAREK["id"]] = gone
     before = len(toasts(api))
     await api.press_in_group(STAFF_CHAT, MAREK, "ticket:1:close", card)
     [refusal] = await until(api, lambda: toasts(api)[before:])
@@ -148,11 +150,31 @@ async def test_a_staff_member_who_left_the_group_can_no_longer_act(
     assert await press_privately(api, MAREK, "ticket:1:release") == NOT_STAFF
     assert await press_privately(api, MAREK, "ticket:1:take") == NOT_STAFF
     # So is Anna's, once she is removed, on the ticket she holds.
-    api.members[STAFF_CHAT][ANNA["id"]] = "left"
+    api.members[STAFF_CHAT][ANNA["id"]] = gone
     assert await press_privately(api, ANNA, "ticket:1:close") == NOT_STAFF
     view = await running.tickets.view(1)
     assert view is not None
     assert (view.open, view.assignee) == (True, StaffMember(f"telegram:{ANNA['id']}", "Anna Nowak"))
+
+
+async def test_staff_are_asked_to_try_again_when_telegram_cannot_confirm_them(
+    api: FakeBotApi, running: Core
+) -> None:
+    """Refused while getChatMember fails, as anyone would be, but not told they are not staff."""
+    card = await open_ticket(api)
+    api.inject("getChatMember", Fault.server_error(502))
+    await api.press_in_group(STAFF_CHAT, MAREK, "ticket:1:take", card)
+    [refusal] = await until(api, lambda: toasts(api))
+    assert refusal["text"] == (
+        "Telegram nie potwierdził w tej chwili, że należysz do zespołu. Spróbuj ponownie za chwilę."
+    )
+    view = await running.tickets.view(1)
+    assert view is not None and view.assignee is None
+    await api.press_in_group(STAFF_CHAT, MAREK, "ticket:1:take", card)
+    await until(api, lambda: toasts(api)[1:])
+    view = await running.tickets.view(1)
+    assert view is not None
+    assert view.assignee == StaffMember(f"telegram:{MAREK['id']}", "Marek")
 
 
 async def test_a_replayed_button_by_a_member_still_in_the_group_works(

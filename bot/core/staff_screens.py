@@ -268,6 +268,9 @@ ALREADY_HANDLED = N_(
 )
 NOT_DELIVERED = N_("Not delivered to the person of #{number}: {reason}")
 NOT_STAFF = N_("Only Information Point staff can do this.")
+STAFF_CHECK_FAILED = N_(
+    "Telegram did not confirm just now that you are staff. Please try again in a moment."
+)
 USAGE = N_(
     "Commands: /tickets, /ticket N, /reply N text (or reply to a card), /close N, /reopen N, "
     "/release N."

@@ -88,7 +88,8 @@ class FakeBotApi:
     _runner: web.AppRunner | None = None
     port: int = 0
     members: dict[int, dict[int, str]] = field(default_factory=dict)
-    """chat id -> user id -> status, for getChatMember (anyone else has "left")."""
+    """chat id -> user id -> status, for getChatMember (anyone else has "left"): "creator",
+    "administrator", "member", "restricted", "left" or "kicked"."""
     blocked: set[int] = field(default_factory=set)
     """Chats whose user blocked the bot: sending there fails with 403, as on Telegram."""
     faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -363,6 +364,31 @@ class FakeBotApi:
             }
         if status == "creator":
             member["is_anonymous"] = False
+        if status == "kicked":
+            member["until_date"] = 0  # banned for good
+        if status == "restricted":
+            # Still in the group, muted: may read, may not write.
+            member |= {"is_member": True, "until_date": 0} | dict.fromkeys(
+                (
+                    "can_send_messages",
+                    "can_send_audios",
+                    "can_send_documents",
+                    "can_send_photos",
+                    "can_send_videos",
+                    "can_send_video_notes",
+                    "can_send_voice_notes",
+                    "can_send_polls",
+                    "can_send_other_messages",
+                    "can_add_web_page_previews",
+                    "can_change_info",
+                    "can_invite_users",
+                    "can_pin_messages",
+                    "can_manage_topics",
+                    "can_edit_tag",
+                    "can_react_to_messages",
+                ),
+                False,
+            )
         return member
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802

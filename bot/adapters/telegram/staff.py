@@ -14,7 +14,7 @@ from typing import Final
 
 from telegram import Bot, Message, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
 
 from bot.adapters.telegram.delivery import ReplyDelivery, Undeliverable, with_retries
@@ -22,7 +22,7 @@ from bot.adapters.telegram.rendering import keyboard, render_html
 from bot.adapters.telegram.splitting import TELEGRAM_LIMIT, split_html
 from bot.core.messages import Channel, Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
-from bot.core.staff_screens import NOT_STAFF, StaffScreens
+from bot.core.staff_screens import NOT_STAFF, STAFF_CHECK_FAILED, StaffScreens
 from bot.core.tickets import (
     DeliveryFailure,
     PersonAddress,
@@ -46,6 +46,10 @@ def fits_one_message(reply: Reply) -> bool:
     """Whether ``reply`` as Telegram HTML fits one message (a card is edited in place, so it
     cannot be split); the HTML is never shorter than the visible text Telegram counts."""
     return len(render_html(reply)) <= TELEGRAM_LIMIT
+
+
+class StaffCheckUnavailableError(Exception):
+    """Telegram could not say just now whether someone is a member of the staff group."""
 
 
 class TelegramPeople:
@@ -154,13 +158,31 @@ class StaffGroupHandlers:
         self._staff_ids = staff_ids
 
     async def is_staff(self, bot: Bot, user: User) -> bool:
+        """Whether ``user`` is staff now; raises StaffCheckUnavailableError when Telegram could
+        not be asked (they are refused then too, but told to try again, not that they are
+        not staff)."""
         if user.id in self._staff_ids:
             return True
         try:
             member = await bot.get_chat_member(self._chat_id, user.id)
+        except BadRequest:  # a NetworkError in PTB's hierarchy, but a final answer
+            return False
+        except (NetworkError, RetryAfter) as error:
+            raise StaffCheckUnavailableError from error
         except TelegramError:
             return False
         return member.status in STAFF_STATUSES
+
+    async def _refusal(self, bot: Bot, user: User) -> Reply | None:
+        """Why ``user`` may not act as staff now; None when they may."""
+        try:
+            if await self.is_staff(bot, user):
+                return None
+        except StaffCheckUnavailableError:
+            log.warning("could not check a staff member with Telegram; refused for now")
+            return self._desk.screens.said(STAFF_CHECK_FAILED)
+        log.warning("refused a staff command or button from a non-staff user")
+        return self._desk.screens.said(NOT_STAFF)
 
     async def on_message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A message in the staff group: a command, or a reply to a ticket's card."""
@@ -170,9 +192,9 @@ class StaffGroupHandlers:
         action = await self._action_of(message, user, str(update.update_id))
         if action is None:
             return  # staff talking among themselves
-        if not await self.is_staff(context.bot, user):
-            log.warning("refused a staff command from a non-staff user")
-            await self._answer(message, self._desk.screens.said(NOT_STAFF))
+        refusal = await self._refusal(context.bot, user)
+        if refusal is not None:
+            await self._answer(message, refusal)
             return
         answer = await self._desk.act(action, datetime.now(UTC))
         await self._answer(message, answer)
@@ -187,9 +209,9 @@ class StaffGroupHandlers:
         if not number.isdecimal() or command is None:
             await query.answer()
             return
-        if not await self.is_staff(context.bot, query.from_user):
-            log.warning("refused a ticket button from a non-staff user")
-            await query.answer(self._desk.screens.said(NOT_STAFF).text, show_alert=True)
+        refusal = await self._refusal(context.bot, query.from_user)
+        if refusal is not None:
+            await query.answer(refusal.text, show_alert=True)
             return
         staff = StaffMember(f"telegram:{query.from_user.id}", query.from_user.full_name)
         answer = await self._desk.act(StaffAction(staff, command, int(number)), datetime.now(UTC))
