@@ -39,6 +39,7 @@ from bot.adapters.matrix.rendering import BangCommands, fitted, without_reply_fa
 from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
 from bot.adapters.matrix.session import open_client
 from bot.adapters.matrix.staff import MatrixPeople, MatrixStaffBoard, StaffRoom
+from bot.adapters.matrix.sync_token import TokenSaver
 from bot.core.boards import post_missing_cards
 from bot.core.dialogue import DialogueEngine
 from bot.core.messages import Channel, Inbound, Reply, Unreadable
@@ -98,7 +99,7 @@ class MatrixAdapter:
         self._staff = staff
         self._tickets = tickets
         self._task: asyncio.Task[None] | None = None
-        self._saving: asyncio.Task[None] | None = None
+        self._token_saver: TokenSaver | None = None
         self._rooms_at_once = asyncio.Semaphore(ROOMS_AT_ONCE)
         commands = [name for name, _ in engine.screens.command_descriptions("en")]
         self._commands = BangCommands(commands)
@@ -162,8 +163,8 @@ class MatrixAdapter:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-        if self._saving is not None:
-            await self._saving  # before the database it writes to is closed
+        if self._token_saver is not None:
+            await self._token_saver.flush()  # before the database it writes to is closed
         if self._sender is not None:
             await self._sender.client.close()
 
@@ -180,6 +181,7 @@ class MatrixAdapter:
     async def _sync_forever(self) -> None:
         client = self.client
         token = await self._cursors.get(self._cursor)
+        self._token_saver = saver = TokenSaver(self._cursors, self._cursor)
         first = True
         backoff = 0.0
         while True:
@@ -209,23 +211,13 @@ class MatrixAdapter:
                 await asyncio.sleep(1.0)
                 continue
             token = answer.next_batch
-            # Saved while the next sync waits: saving late only means events come again (and
-            # are recognised), so the write need not hold up the next message.
-            if self._saving is not None:
-                await self._saving
-            self._saving = asyncio.create_task(self._save_cursor(token))
+            await saver.save(token)
             first = False
             staff_room = self._staff_room
             # Cards can be posted once the staff room's state has arrived (the sync after the
             # one that accepted its invite).
             if staff_room is None or staff_room.room_id in client.rooms:
                 self.ready.set()
-
-    async def _save_cursor(self, token: str) -> None:
-        try:
-            await self._cursors.put(self._cursor, token, datetime.now(UTC))
-        except Exception:
-            log.exception("Matrix: could not save the sync token; it is saved after the next sync")
 
     async def _maintain_keys(self) -> None:
         """What nio's sync_forever does between syncs: keep our keys and sessions current."""
