@@ -102,7 +102,7 @@ async def build_core(settings: Settings) -> Core:
     gap = timedelta(minutes=settings.contact_gap_minutes)
     office = OfficeHours(zone, parse_weekly_hours(settings.office_hours))
     person_screens = HandoffScreens(translator, zone)
-    tickets = SqlTicketStore(db, gap, zone)
+    tickets = SqlTicketStore(db, gap, zone, settings.var_dir / "staff-answers.jsonl")
     boards = StaffBoards(tickets)
     people = PersonRouter()
     staff = StaffDesk(
@@ -224,6 +224,9 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
     pending = SqlPendingReplies(core.database, settings.var_dir / "delivered.jsonl")
     await pending.open()
     stack.push_async_callback(pending.close)
+    # Staff answers noted as delivered before a crash are settled before any is resent.
+    await core.tickets.open_journal()
+    stack.push_async_callback(core.tickets.close_journal)
     if settings.telegram.enabled:
         # Imported only when configured: a run without Telegram never loads its SDK.
         from bot.adapters.telegram import TelegramAdapter  # noqa: PLC0415

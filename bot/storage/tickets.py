@@ -5,13 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Final
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.core.ports import ContactNote
 from bot.core.tickets import (
     Author,
     Delivery,
@@ -25,21 +24,27 @@ from bot.core.tickets import (
     TicketView,
 )
 from bot.storage import event_claims
-from bot.storage.contacts import aware, record_contact
+from bot.storage.contacts import aware
 from bot.storage.models import ConversationStateRow, Person, Ticket, TicketCard, TicketMessage
 from bot.storage.person_tickets import CLOSED, OPEN, message_row
-
-FAILURE_LIMIT: Final = 255
+from bot.storage.staff_replies import StaffAnswerLedger
 
 
 class SqlTicketStore:
     """The TicketStore port on SQLAlchemy."""
 
-    def __init__(self, engine: AsyncEngine, contact_gap: timedelta, zone: ZoneInfo) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        contact_gap: timedelta,
+        zone: ZoneInfo,
+        answers_journal: Path | None = None,
+    ) -> None:
+        """``answers_journal``: where staff answers' deliveries are noted at once (a file
+        under the var directory); without one each is settled by its transaction alone."""
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
-        self._contact_gap = contact_gap
-        self._zone = zone
+        self._answers = StaffAnswerLedger(engine, contact_gap, zone, answers_journal)
 
     async def dispose(self) -> None:
         """Close the engine's connections (for a store that owns its engine)."""
@@ -168,40 +173,20 @@ class SqlTicketStore:
             await session.flush()
             return row.id
 
+    async def open_journal(self) -> None:
+        """Settle the staff answers noted as delivered before the last stop or crash."""
+        await self._answers.open()
+
+    async def close_journal(self) -> None:
+        await self._answers.close()
+
     async def settle_delivery(
         self, line_id: int, failure: str | None, unreachable: bool, now: datetime
     ) -> None:
-        async with self._sessions() as session, session.begin():
-            line = await session.get(TicketMessage, line_id)
-            if line is None:
-                return
-            line.delivery = (Delivery.FAILED if failure else Delivery.DELIVERED).value
-            line.failure = failure[:FAILURE_LIMIT] if failure else None
-            ticket = await session.get(Ticket, line.ticket_id)
-            if ticket is None:
-                return
-            if unreachable:
-                ticket.unreachable = True
-            if failure is None:
-                ticket.unreachable = False
-                await self._count_help(session, ticket, now)
-
-    async def _count_help(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
-        """A staff reply that reached the person makes them a beneficiary (README)."""
-        person = await session.scalar(select(Person).where(Person.key == ticket.person_key))
-        if person is None:
-            return
-        note = ContactNote(ticket.language, handed_off=True, staff_helped=True)
-        await record_contact(session, person, note, now=now, gap=self._contact_gap, zone=self._zone)
+        await self._answers.settle(line_id, failure, unreachable, now)
 
     async def pending_replies(self) -> list[tuple[int, int, str]]:
-        async with self._sessions() as session:
-            rows = await session.execute(
-                select(TicketMessage.id, TicketMessage.ticket_id, TicketMessage.text)
-                .where(TicketMessage.delivery == Delivery.PENDING.value)
-                .order_by(TicketMessage.id)
-            )
-            return [(line_id, number, text) for line_id, number, text in rows]
+        return await self._answers.pending()
 
     async def address(self, number: int) -> PersonAddress | None:
         async with self._sessions() as session:

@@ -1,0 +1,134 @@
+"""Staff answers' deliveries: settled in the database, and first noted in a local journal.
+
+An answer is stored as pending before it is sent, and one still pending at start is sent
+then (``StaffDesk.retry_pending``). Settling it after the send took a transaction, so a
+kill -9 or a database restart in between made the next start send the answer twice. The
+journal (see delivery_journal.py) notes the delivery before the first await after the send;
+at start it is read back before anything is resent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.core.outages import through_outages
+from bot.core.ports import ContactNote
+from bot.core.tickets import Delivery
+from bot.storage.contacts import record_contact
+from bot.storage.delivery_journal import DeliveryJournal
+from bot.storage.models import Person, Ticket, TicketMessage
+from bot.storage.outages import is_database_outage
+
+log = logging.getLogger(__name__)
+
+FAILURE_LIMIT: Final = 255
+JOURNAL_KIND: Final = "staff-answer"
+"""The journal's first field for a staff answer's line id (its second field)."""
+
+
+class StaffAnswerLedger:
+    """Settles staff answers' deliveries and finds those a crash left pending."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        contact_gap: timedelta,
+        zone: ZoneInfo,
+        journal: Path | None = None,
+    ) -> None:
+        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._contact_gap = contact_gap
+        self._zone = zone
+        self._journal = DeliveryJournal(journal, self._settle_noted) if journal else None
+
+    async def open(self) -> None:
+        """Settle the deliveries the journal noted before the last stop or crash."""
+        if self._journal is not None and not self._journal.recording:
+            recovered = await self._journal.recover()
+            if recovered:
+                log.info("settled %d staff answers noted before the last stop", recovered)
+
+    async def close(self) -> None:
+        if self._journal is not None and self._journal.recording:
+            await self._journal.close()
+
+    async def settle(
+        self, line_id: int, failure: str | None, unreachable: bool, now: datetime
+    ) -> None:
+        """Mark a pending answer delivered (and its person helped), or failed with the reason."""
+        if failure is None and self._journal is not None and self._journal.recording:
+            # Before any await: from here on a crash cannot make the next start resend it.
+            self._journal.delivered(JOURNAL_KIND, str(line_id))
+
+        async def attempt() -> None:
+            async with self._sessions() as session, session.begin():
+                await self._settle_line(session, line_id, failure, unreachable, now)
+
+        # A database restart must not leave a delivered answer pending, to be sent again.
+        await through_outages(attempt, is_database_outage)
+
+    async def pending(self) -> list[tuple[int, int, str]]:
+        """Answers stored but never settled: (line id, ticket, text)."""
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(TicketMessage.id, TicketMessage.ticket_id, TicketMessage.text)
+                .where(TicketMessage.delivery == Delivery.PENDING.value)
+                .order_by(TicketMessage.id)
+            )
+            return [(line_id, number, text) for line_id, number, text in rows]
+
+    async def _settle_noted(self, noted: Sequence[tuple[str, str]]) -> None:
+        """The journal's batch: normally settled already, after a crash not yet."""
+        now = datetime.now(UTC)
+        async with self._sessions() as session, session.begin():
+            for kind, line_id in noted:
+                if kind == JOURNAL_KIND:
+                    await self._settle_line(session, int(line_id), None, False, now)
+
+    async def _settle_line(
+        self,
+        session: AsyncSession,
+        line_id: int,
+        failure: str | None,
+        unreachable: bool,
+        now: datetime,
+    ) -> None:
+        # Only a pending line: the journal's batch normally finds the answer settled already
+        # and must leave it as it is (on PostgreSQL the second of two racing updates waits for
+        # the first and then finds nothing to do).
+        settled = await session.execute(
+            update(TicketMessage)
+            .where(TicketMessage.id == line_id, TicketMessage.delivery == Delivery.PENDING.value)
+            .values(
+                delivery=(Delivery.FAILED if failure else Delivery.DELIVERED).value,
+                failure=failure[:FAILURE_LIMIT] if failure else None,
+            )
+        )
+        if not settled.rowcount:  # type: ignore[attr-defined]
+            return
+        ticket = await session.scalar(
+            select(Ticket).join(TicketMessage).where(TicketMessage.id == line_id)
+        )
+        if ticket is None:
+            return
+        if unreachable:
+            ticket.unreachable = True
+        if failure is None:
+            ticket.unreachable = False
+            await self._count_help(session, ticket, now)
+
+    async def _count_help(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
+        """A staff reply that reached the person makes them a beneficiary (README)."""
+        person = await session.scalar(select(Person).where(Person.key == ticket.person_key))
+        if person is None:
+            return
+        note = ContactNote(ticket.language, handed_off=True, staff_helped=True)
+        await record_contact(session, person, note, now=now, gap=self._contact_gap, zone=self._zone)
