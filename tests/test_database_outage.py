@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -19,6 +19,9 @@ from bot.adapters.telegram import TelegramAdapter
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.core.outages import StorageUnavailableError
+from bot.core.staff import StaffAction, StaffCommand
+from bot.core.staff_screens import SENT
+from bot.core.tickets import Delivery, DeliveryFailure, PersonAddress, StaffMember
 from bot.storage.models import Person, ProcessedEvent
 from bot.storage.pending_replies import SqlPendingReplies
 from tests.conftest import make_settings
@@ -28,6 +31,7 @@ from tests.fakes.telegram_api import FakeBotApi
 START = datetime(2026, 11, 2, 10, tzinfo=UTC)
 OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
 QUESTION = "Як отримати PESEL?"
+CASE = "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
 
 
 @pytest.fixture
@@ -144,3 +148,44 @@ async def test_a_delivery_settled_during_a_restart_is_recorded_when_the_server_i
     await settling
     [left] = await ledger.undelivered(Channel.TELEGRAM)
     assert left.replies == replies[1:]
+
+
+@dataclass
+class CuttingMessenger:
+    """Delivers a staff answer, and the database goes away right after."""
+
+    proxy: CuttableProxy
+    sent: list[str] = field(default_factory=list)
+
+    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+        self.sent += [reply.text for reply in replies]
+        self.proxy.cut()
+        return None
+
+
+async def test_a_staff_answer_settled_during_a_restart_is_marked_when_the_server_is_back(
+    core_via_proxy: Core, proxy: CuttableProxy
+) -> None:
+    """Left pending, the answer would be sent a second time at the next start."""
+    core = core_via_proxy
+    messenger = CuttingMessenger(proxy)
+    core.people.channels[Channel.TELEGRAM] = messenger
+    await core.engine.handle(replace(event(0, "/start"), address="7001"))
+    await core.engine.handle(replace(event(1, ""), text=None, choice="lang:uk", address="7001"))
+    await core.engine.handle(replace(event(2, ""), text=None, choice="human", address="7001"))
+    await core.engine.handle(replace(event(3, CASE), address="7001"))
+    [ticket] = await core.tickets.open_tickets()
+    anna = StaffMember("telegram:501", "Anna Nowak")
+    answering = asyncio.create_task(
+        core.staff.act(
+            StaffAction(anna, StaffCommand.REPLY, ticket.number, "Proszę przyjść."), START
+        )
+    )
+    await proxy.wait_refused(2)  # the answer went out; its settling waits the outage out
+    proxy.restore()
+    assert await answering == core.staff.screens.said(SENT, number=ticket.number)
+    assert await core.tickets.pending_replies() == []
+    shown = await core.tickets.view(ticket.number)
+    assert shown is not None
+    assert shown.lines[-1].delivery is Delivery.DELIVERED
+    assert len(messenger.sent) == 1
