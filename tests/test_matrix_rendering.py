@@ -1,8 +1,18 @@
-"""Replies too big for one Matrix event are split into events a homeserver accepts."""
+"""Replies too big for one Matrix event are split into events a homeserver accepts, and a
+split reply cut off midway is finished later without repeating what was sent."""
 
 from __future__ import annotations
 
-from bot.adapters.matrix.rendering import CONTENT_LIMIT, content_size, fitted, notice
+from typing import Any
+
+from bot.adapters.matrix.rendering import (
+    CONTENT_LIMIT,
+    content_size,
+    fitted,
+    fitted_parts,
+    notice,
+)
+from bot.adapters.matrix.rooms import MatrixSendError, send_in_order
 from bot.adapters.matrix.staff import board_notice
 from bot.core.messages import Link, Option, Reply
 
@@ -52,3 +62,74 @@ def test_staff_commands_go_on_the_last_of_a_split_answer() -> None:
     assert all(content_size(content) <= CONTENT_LIMIT for content in contents)
     assert contents[-1]["body"].endswith("Przejmij: !take 3 · Zamknij: !close 3")
     assert not any("!take" in content["body"] for content in contents[:-1])
+
+
+class FlakyRoom:
+    """Accepts events, except that the ones numbered in ``fail_at`` (from 0) meet a passing
+    error (a 429 or a 5xx) or, with ``permanent``, a refusal."""
+
+    def __init__(self, fail_at: set[int], *, permanent: bool = False) -> None:
+        self.fail_at = fail_at
+        self.permanent = permanent
+        self.tries = 0
+        self.events: list[dict[str, Any]] = []
+
+    async def send(self, room_id: str, content: dict[str, Any]) -> str:
+        tried, self.tries = self.tries, self.tries + 1
+        if tried in self.fail_at:
+            raise MatrixSendError("M_LIMIT_EXCEEDED", permanent=self.permanent)
+        self.events.append(content)
+        return f"$event{len(self.events)}"
+
+
+def long_answer() -> Reply:
+    return Reply(
+        "\n".join(f"{number:03} · " + "ґ" * 3000 for number in range(40)),
+        "uk",
+        title="#7",
+        options=(Option("ticket:7:close", "Zamknij"),),
+    )
+
+
+def test_each_part_of_a_split_reply_fits_whole_when_fitted_again() -> None:
+    parts = fitted_parts(long_answer())
+    assert len(parts) > 2
+    assert [fitted_parts(part) for part, _ in parts] == [
+        [(part, content)] for part, content in parts
+    ]
+
+
+async def test_a_split_reply_cut_off_midway_is_finished_later_without_repeats() -> None:
+    """What is stored after a passing failure starts at the first event not sent, so the
+    next start sends only the rest."""
+    first, second = Reply("Привіт", "uk"), long_answer()
+    everything = [content for reply in (first, second) for content in fitted(reply)]
+    stored: list[list[Reply]] = []
+
+    async def settle(remaining: list[Reply]) -> None:
+        stored.append(remaining)
+
+    room = FlakyRoom(fail_at={2})
+    parts = [part for reply in (first, second) for part in fitted_parts(reply)]
+    await send_in_order(room, "!dm", parts, settle)
+    assert room.events == everything[:2]
+    assert stored[-1] == [part for part, _ in parts[2:]]
+
+    later = [part for reply in stored[-1] for part in fitted_parts(reply)]
+    await send_in_order(FlakyRoom(set()), "!dm", later, settle)
+    resent = [content for _, content in later]
+    assert room.events + resent == everything, "each event once, in order"
+    assert stored[-1] == []
+
+
+async def test_a_refused_reply_drops_the_rest() -> None:
+    """The person left or the bot was removed: nothing is kept to send again."""
+    stored: list[list[Reply]] = []
+
+    async def settle(remaining: list[Reply]) -> None:
+        stored.append(remaining)
+
+    room = FlakyRoom(fail_at={1}, permanent=True)
+    await send_in_order(room, "!dm", fitted_parts(long_answer()), settle)
+    assert len(room.events) == 1
+    assert stored[-1] == []

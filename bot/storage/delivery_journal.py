@@ -26,7 +26,7 @@ FLUSH_AFTER_S: Final = 0.05
 """How long deliveries gather before one database UPDATE settles them all."""
 
 Event = tuple[str, str]
-"""(channel, event id)."""
+"""(channel, event id) for a person's replies; ("staff-answer", line id) for staff answers."""
 Settle = Callable[[Sequence[Event]], Awaitable[None]]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections import defaultdict
 from datetime import UTC, datetime
@@ -35,8 +36,8 @@ from nio import (
     SyncResponse,
 )
 
-from bot.adapters.matrix.rendering import BangCommands, fitted, without_reply_fallback
-from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
+from bot.adapters.matrix.rendering import BangCommands, fitted_parts, without_reply_fallback
+from bot.adapters.matrix.rooms import RoomSender, send_in_order
 from bot.adapters.matrix.session import open_client
 from bot.adapters.matrix.staff import MatrixPeople, MatrixStaffBoard, StaffRoom
 from bot.adapters.matrix.sync_token import TokenSaver
@@ -321,20 +322,10 @@ class MatrixAdapter:
     async def _send(self, room_id: str, replies: list[Reply], event_id: str | None = None) -> None:
         """Send ``replies`` in order and settle what the engine stored for ``event_id``; what
         a passing failure kept from the room stays stored for the next start."""
-        sender = self._require_sender()
-        for index, reply in enumerate(replies):
-            try:
-                for content in fitted(self._commands.shown(reply)):
-                    await sender.send(room_id, content)
-            except MatrixSendError as error:
-                log.warning("Matrix: a reply was not delivered: %s", error.reason)
-                if not error.permanent:
-                    await self._settle(event_id, replies[index:])
-                    return
-                break
-            if index + 1 < len(replies):
-                await self._settle(event_id, replies[index + 1 :])
-        await self._settle(event_id, [])
+        parts = [part for reply in replies for part in fitted_parts(self._commands.shown(reply))]
+        await send_in_order(
+            self._require_sender(), room_id, parts, functools.partial(self._settle, event_id)
+        )
 
     async def _settle(self, event_id: str | None, remaining: list[Reply]) -> None:
         if self._pending is not None and event_id is not None:

@@ -91,15 +91,26 @@ def fitted(
     render: Callable[[Reply], dict[str, Any]] = notice,
     limit: int = CONTENT_LIMIT,
 ) -> list[dict[str, Any]]:
-    """``reply`` as the contents of the fewest events a homeserver accepts.
+    """``reply`` as the contents of the fewest events a homeserver accepts."""
+    return [content for _, content in fitted_parts(reply, render, limit)]
+
+
+def fitted_parts(
+    reply: Reply,
+    render: Callable[[Reply], dict[str, Any]] = notice,
+    limit: int = CONTENT_LIMIT,
+) -> list[tuple[Reply, dict[str, Any]]]:
+    """``reply`` as the fewest parts whose events a homeserver accepts: each part, and its
+    event's content.
 
     A reply that is too big (a ticket's whole conversation, a long list) is split between
-    lines, a line only when it alone is too big; the title goes on the first event, the links
-    and options on the last.
+    lines, a line only when it alone is too big; the title goes on the first part, the links
+    and options on the last. A part fits whole when it is fitted again, so the parts not yet
+    sent can be stored as replies and sent later without repeating those that were.
     """
     whole = render(reply)
     if _surely_within(whole, limit) or content_size(whole) <= limit:
-        return [whole]
+        return [(reply, whole)]
     # Each piece with what joins it to the one before: a new line, or nothing where a line
     # too long for one event was cut.
     pieces = [
@@ -122,7 +133,7 @@ def fitted(
         parts.append(replace(last, text="…", title=None))
     else:
         parts[-1] = last
-    return [render(part) for part in parts]
+    return [(part, render(part)) for part in parts]
 
 
 def _surely_within(content: dict[str, Any], limit: int) -> bool:

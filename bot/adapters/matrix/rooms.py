@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
 
 from nio import AsyncClient, LocalProtocolError, RoomSendError
+
+from bot.core.messages import Reply
 
 log = logging.getLogger(__name__)
 
@@ -67,3 +70,30 @@ class RoomSender:
                 await client.keys_query()
             if client.olm.should_share_group_session(room_id):
                 await client.share_group_session(room_id, ignore_unverified_devices=True)
+
+
+class ContentSender(Protocol):
+    async def send(self, room_id: str, content: dict[str, Any]) -> str: ...
+
+
+async def send_in_order(
+    sender: ContentSender,
+    room_id: str,
+    parts: list[tuple[Reply, dict[str, Any]]],
+    settle: Callable[[list[Reply]], Awaitable[None]],
+) -> None:
+    """Send ``parts`` (replies fitted to events) in order, and tell ``settle`` what is left to
+    send after each: what a passing failure kept from the room stays for the next start,
+    from the first part not sent; a permanent failure drops the rest."""
+    for index, (_, content) in enumerate(parts):
+        try:
+            await sender.send(room_id, content)
+        except MatrixSendError as error:
+            log.warning("Matrix: a reply was not delivered: %s", error.reason)
+            if not error.permanent:
+                await settle([part for part, _ in parts[index:]])
+                return
+            break
+        if index + 1 < len(parts):
+            await settle([part for part, _ in parts[index + 1 :]])
+    await settle([])
