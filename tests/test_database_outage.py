@@ -20,7 +20,7 @@ from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.core.outages import StorageUnavailableError
 from bot.core.staff import StaffAction, StaffCommand
-from bot.core.staff_screens import SENT
+from bot.core.staff_screens import CLOSED, SENT
 from bot.core.tickets import Delivery, DeliveryFailure, PersonAddress, StaffMember
 from bot.storage.models import Person, ProcessedEvent
 from bot.storage.pending_replies import SqlPendingReplies
@@ -150,6 +150,19 @@ async def test_a_delivery_settled_during_a_restart_is_recorded_when_the_server_i
     assert left.replies == replies[1:]
 
 
+ANNA = StaffMember("telegram:501", "Anna Nowak")
+
+
+async def open_ticket(core: Core) -> int:
+    """Olena asks for a person and describes her case; the new ticket's number."""
+    await core.engine.handle(replace(event(0, "/start"), address="7001"))
+    await core.engine.handle(replace(event(1, ""), text=None, choice="lang:uk", address="7001"))
+    await core.engine.handle(replace(event(2, ""), text=None, choice="human", address="7001"))
+    await core.engine.handle(replace(event(3, CASE), address="7001"))
+    [ticket] = await core.tickets.open_tickets()
+    return ticket.number
+
+
 @dataclass
 class CuttingMessenger:
     """Delivers a staff answer, and the database goes away right after."""
@@ -170,22 +183,31 @@ async def test_a_staff_answer_settled_during_a_restart_is_marked_when_the_server
     core = core_via_proxy
     messenger = CuttingMessenger(proxy)
     core.people.channels[Channel.TELEGRAM] = messenger
-    await core.engine.handle(replace(event(0, "/start"), address="7001"))
-    await core.engine.handle(replace(event(1, ""), text=None, choice="lang:uk", address="7001"))
-    await core.engine.handle(replace(event(2, ""), text=None, choice="human", address="7001"))
-    await core.engine.handle(replace(event(3, CASE), address="7001"))
-    [ticket] = await core.tickets.open_tickets()
-    anna = StaffMember("telegram:501", "Anna Nowak")
+    number = await open_ticket(core)
     answering = asyncio.create_task(
-        core.staff.act(
-            StaffAction(anna, StaffCommand.REPLY, ticket.number, "Proszę przyjść."), START
-        )
+        core.staff.act(StaffAction(ANNA, StaffCommand.REPLY, number, "Proszę przyjść."), START)
     )
     await proxy.wait_refused(2)  # the answer went out; its settling waits the outage out
     proxy.restore()
-    assert await answering == core.staff.screens.said(SENT, number=ticket.number)
+    assert await answering == core.staff.screens.said(SENT, number=number)
     assert await core.tickets.pending_replies() == []
-    shown = await core.tickets.view(ticket.number)
+    shown = await core.tickets.view(number)
     assert shown is not None
     assert shown.lines[-1].delivery is Delivery.DELIVERED
     assert len(messenger.sent) == 1
+
+
+async def test_a_staff_command_during_a_restart_is_carried_out_when_the_server_is_back(
+    core_via_proxy: Core, proxy: CuttableProxy
+) -> None:
+    """Staff commands wait the outage out as the person's messages do, rather than fail."""
+    core = core_via_proxy
+    number = await open_ticket(core)
+    proxy.cut()
+    closing = asyncio.create_task(
+        core.staff.act(StaffAction(ANNA, StaffCommand.CLOSE, number), START)
+    )
+    await proxy.wait_refused(2)
+    proxy.restore()
+    assert await closing == core.staff.screens.said(CLOSED, number=number)
+    assert await core.tickets.open_tickets() == []

@@ -25,7 +25,7 @@ from bot.core.tickets import Delivery
 from bot.storage.contacts import record_contact
 from bot.storage.delivery_journal import DeliveryJournal
 from bot.storage.models import Person, Ticket, TicketMessage
-from bot.storage.outages import is_database_outage
+from bot.storage.outages import is_database_outage, waits_out_outages
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class StaffAnswerLedger:
         # A database restart must not leave a delivered answer pending, to be sent again.
         await through_outages(attempt, is_database_outage)
 
+    @waits_out_outages
     async def pending(self) -> list[tuple[int, int, str]]:
         """Answers stored but never settled: (line id, ticket, text)."""
         async with self._sessions() as session:

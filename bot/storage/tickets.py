@@ -26,6 +26,7 @@ from bot.core.tickets import (
 from bot.storage import event_claims
 from bot.storage.contacts import aware
 from bot.storage.models import ConversationStateRow, Person, Ticket, TicketCard, TicketMessage
+from bot.storage.outages import waits_out_outages
 from bot.storage.person_tickets import CLOSED, OPEN, message_row
 from bot.storage.staff_replies import StaffAnswerLedger
 
@@ -50,11 +51,13 @@ class SqlTicketStore:
         """Close the engine's connections (for a store that owns its engine)."""
         await self._engine.dispose()
 
+    @waits_out_outages
     async def view(self, number: int) -> TicketView | None:
         async with self._sessions() as session:
             ticket = await session.get(Ticket, number)
             return None if ticket is None else await _view(session, ticket, history=True)
 
+    @waits_out_outages
     async def open_tickets(self) -> list[TicketView]:
         async with self._sessions() as session:
             tickets = await session.scalars(
@@ -64,6 +67,7 @@ class SqlTicketStore:
             )
             return [await _view(session, ticket, history=False) for ticket in tickets]
 
+    @waits_out_outages
     async def take(
         self, number: int, staff: StaffMember, now: datetime
     ) -> tuple[TakeOutcome, TicketView | None]:
@@ -86,6 +90,7 @@ class SqlTicketStore:
                 return TakeOutcome.ALREADY_YOURS, view
             return TakeOutcome.TAKEN_BY_OTHER, view
 
+    @waits_out_outages
     async def release(self, number: int, staff: StaffMember) -> TicketView | None:
         async with self._sessions() as session, session.begin():
             await session.execute(
@@ -96,6 +101,7 @@ class SqlTicketStore:
             ticket = await session.get(Ticket, number, populate_existing=True)
             return None if ticket is None else await _view(session, ticket, history=False)
 
+    @waits_out_outages
     async def close(self, number: int, now: datetime) -> TicketView | None:
         async with self._sessions() as session, session.begin():
             closed = await session.execute(
@@ -115,6 +121,7 @@ class SqlTicketStore:
             )
             return await _view(session, ticket, history=False)
 
+    @waits_out_outages
     async def offer(self, number: int, options: list[list[str]], now: datetime) -> None:
         async with self._sessions() as session, session.begin():
             person_id = await session.scalar(
@@ -131,6 +138,7 @@ class SqlTicketStore:
             state.data = {**state.data, "last_options": options}
             state.updated_at = now
 
+    @waits_out_outages
     async def reopen(self, number: int, now: datetime) -> TicketView | int | None:
         async with self._sessions() as session, session.begin():
             ticket = await session.get(Ticket, number)
@@ -147,6 +155,7 @@ class SqlTicketStore:
             await session.flush()
             return await _view(session, ticket, history=False)
 
+    @waits_out_outages
     async def add_staff_reply(
         self,
         number: int,
@@ -188,6 +197,7 @@ class SqlTicketStore:
     async def pending_replies(self) -> list[tuple[int, int, str]]:
         return await self._answers.pending()
 
+    @waits_out_outages
     async def address(self, number: int) -> PersonAddress | None:
         async with self._sessions() as session:
             ticket = await session.get(Ticket, number)
@@ -195,6 +205,7 @@ class SqlTicketStore:
                 return None
             return PersonAddress(ticket.channel, ticket.address, ticket.language)
 
+    @waits_out_outages
     async def due_reminders(
         self, now: datetime, waiting: float, urgent_every: float, office_open: bool
     ) -> list[TicketView]:
@@ -231,6 +242,7 @@ class SqlTicketStore:
 
     # Cards: which board message shows which ticket.
 
+    @waits_out_outages
     async def card(self, number: int, board: str, chat: str) -> str | None:
         """The message id of the ticket's card in that chat, if it was posted there."""
         async with self._sessions() as session:
@@ -243,6 +255,7 @@ class SqlTicketStore:
                 )
             )
 
+    @waits_out_outages
     async def add_card(
         self, number: int, board: str, chat: str, message: str, *, is_card: bool
     ) -> None:
@@ -253,6 +266,7 @@ class SqlTicketStore:
                 )
             )
 
+    @waits_out_outages
     async def ticket_of_card(self, board: str, chat: str, message: str) -> int | None:
         async with self._sessions() as session:
             return await session.scalar(
