@@ -7,6 +7,7 @@ in reverse.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -282,6 +283,12 @@ async def run(settings: Settings, stdin: TextIO = sys.stdin, stdout: TextIO = sy
         stack.push_async_callback(core.database.dispose)
         send_report = await start_messengers(settings, core, stack)
         await _start_jobs(settings, core, stack, send_report)
+        # What start-up built (knowledge, language model, SDKs: some 200,000 objects) lives
+        # as long as the process. Left to the collector, each full collection walks it all,
+        # 40-50 ms in which no message moves: the soak's p99. Frozen, only what came after is
+        # walked. (A reference cycle in a knowledge base that a content change replaced is
+        # never freed; content changes are rare, and the reload happens only on a change.)
+        gc.freeze()
         log.info("infopoint is running; stop it with Ctrl-C")
         await stop.wait()
         log.info("stopping")
