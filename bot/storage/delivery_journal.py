@@ -105,6 +105,21 @@ class DeliveryJournal:
         return True
 
 
+async def open_journal(journal: DeliveryJournal | None, what: str) -> None:
+    """Settle what ``journal`` noted before the last stop or crash (``what``: its lines, for
+    the log), and start recording; nothing without a journal or when it records already."""
+    if journal is not None and not journal.recording:
+        recovered = await journal.recover()
+        if recovered:
+            log.info("settled %d %s noted before the last stop", recovered, what)
+
+
+async def close_journal(journal: DeliveryJournal | None) -> None:
+    """Settle what is waiting and close the file, if there is one open."""
+    if journal is not None and journal.recording:
+        await journal.close()
+
+
 def _line(event: Event) -> bytes:
     return json.dumps(event, ensure_ascii=False).encode() + b"\n"
 

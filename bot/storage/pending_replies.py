@@ -7,7 +7,6 @@ here, and the adapter sends them when it starts again.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.messages import Link, Option, Reply
 from bot.core.outages import through_outages
-from bot.storage.delivery_journal import DeliveryJournal
+from bot.storage.delivery_journal import DeliveryJournal, close_journal, open_journal
 from bot.storage.models import ProcessedEvent
 from bot.storage.outages import is_database_outage
-
-log = logging.getLogger(__name__)
 
 SETTLE_BATCH: Final = 500
 """Event ids in one UPDATE's IN list."""
@@ -74,15 +71,11 @@ class SqlPendingReplies:
         self._journal = DeliveryJournal(journal, self._settle_all) if journal else None
 
     async def open(self) -> None:
-        """Settle what the journal recorded before the last stop or crash."""
-        if self._journal is not None and not self._journal.recording:
-            recovered = await self._journal.recover()
-            if recovered:
-                log.info("settled %d deliveries recorded before the last stop", recovered)
+        """Settle what the journal noted before the last stop or crash."""
+        await open_journal(self._journal, "deliveries")
 
     async def close(self) -> None:
-        if self._journal is not None and self._journal.recording:
-            await self._journal.close()
+        await close_journal(self._journal)
 
     async def settle(self, channel: str, event_id: str, remaining: Sequence[Reply] = ()) -> None:
         """Record that all but ``remaining`` of the event's replies were delivered."""

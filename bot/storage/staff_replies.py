@@ -9,7 +9,6 @@ at start it is read back before anything is resent.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -23,11 +22,9 @@ from bot.core.outages import through_outages
 from bot.core.ports import ContactNote
 from bot.core.tickets import Delivery
 from bot.storage.contacts import record_contact
-from bot.storage.delivery_journal import DeliveryJournal
+from bot.storage.delivery_journal import DeliveryJournal, close_journal, open_journal
 from bot.storage.models import Person, Ticket, TicketMessage
 from bot.storage.outages import is_database_outage, waits_out_outages
-
-log = logging.getLogger(__name__)
 
 FAILURE_LIMIT: Final = 255
 JOURNAL_KIND: Final = "staff-answer"
@@ -50,15 +47,11 @@ class StaffAnswerLedger:
         self._journal = DeliveryJournal(journal, self._settle_noted) if journal else None
 
     async def open(self) -> None:
-        """Settle the deliveries the journal noted before the last stop or crash."""
-        if self._journal is not None and not self._journal.recording:
-            recovered = await self._journal.recover()
-            if recovered:
-                log.info("settled %d staff answers noted before the last stop", recovered)
+        """Settle what the journal noted before the last stop or crash."""
+        await open_journal(self._journal, "staff answers")
 
     async def close(self) -> None:
-        if self._journal is not None and self._journal.recording:
-            await self._journal.close()
+        await close_journal(self._journal)
 
     async def settle(
         self, line_id: int, failure: str | None, unreachable: bool, now: datetime
