@@ -19,6 +19,7 @@ from bot.adapters.console import render_plain
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.settings import Settings
+from tests.fakes.tcp_proxy import CuttableProxy
 from tests.fakes.telegram_api import FakeBotApi
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -179,3 +180,23 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[CuttableProxy]:
+    """A cuttable way to the machine's PostgreSQL."""
+    proxy = CuttableProxy("127.0.0.1", 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()
+
+
+@pytest.fixture
+async def core_via_proxy(
+    tmp_path: Path, postgres_url: str, proxy: CuttableProxy
+) -> AsyncIterator[Core]:
+    """The bot's core on PostgreSQL, reached through ``proxy``."""
+    url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
+    core = await build_core(make_settings(tmp_path / "pg", database={"url": url}))
+    yield core
+    await core.database.dispose()

@@ -7,7 +7,6 @@ The bot reaches the real server on 127.0.0.1:5432 through a proxy the test cuts.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,24 +31,6 @@ START = datetime(2026, 11, 2, 10, tzinfo=UTC)
 OLENA = {"id": 31337, "is_bot": False, "first_name": "Olena", "language_code": "uk"}
 QUESTION = "Як отримати PESEL?"
 CASE = "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
-
-
-@pytest.fixture
-async def proxy() -> AsyncIterator[CuttableProxy]:
-    proxy = CuttableProxy("127.0.0.1", 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
-
-
-@pytest.fixture
-async def core_via_proxy(
-    tmp_path: Path, postgres_url: str, proxy: CuttableProxy
-) -> AsyncIterator[Core]:
-    url = postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}")
-    core = await build_core(make_settings(tmp_path / "pg", database={"url": url}))
-    yield core
-    await core.database.dispose()
 
 
 def event(number: int, text: str) -> Inbound:

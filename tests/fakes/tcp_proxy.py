@@ -4,22 +4,38 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+COMMIT = b"COMMIT"
+"""How psycopg ends a transaction: a simple query with this text."""
+
+
+@dataclass
+class _Link:
+    """One client's connection through the proxy."""
+
+    client: asyncio.StreamWriter
+    server: asyncio.StreamWriter
+    commit_sent: bool = False
 
 
 @dataclass
 class CuttableProxy:
     """Forwards connections to ``upstream``; ``cut`` drops them all and refuses new ones
-    until ``restore``."""
+    until ``restore``; ``lose_next_commit_answer`` drops one connection at the worst moment."""
 
     upstream_host: str
     upstream_port: int
     port: int = 0
     refused: int = 0
     """Connections refused while cut: how often the bot tried to reach the database."""
+    commits_lost: int = 0
     _cut: bool = False
+    _losing_commit: bool = False
     _server: asyncio.Server | None = None
     _open: set[asyncio.StreamWriter] = field(default_factory=set)
+    _handlers: set[asyncio.Task[None]] = field(default_factory=set)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
 
     async def start(self) -> None:
@@ -31,6 +47,10 @@ class CuttableProxy:
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
+        # Each connection's pipes end once cut; left running, the test's loop would cancel
+        # them at its close and log each as an error.
+        if self._handlers:
+            await asyncio.wait(self._handlers, timeout=5)
 
     def cut(self) -> None:
         self._cut = True
@@ -41,11 +61,26 @@ class CuttableProxy:
     def restore(self) -> None:
         self._cut = False
 
+    def lose_next_commit_answer(self) -> None:
+        """Let the next COMMIT reach the server, then close that connection before the
+        server's answer gets back: the transaction is committed, and the client cannot know."""
+        self._losing_commit = True
+
     async def wait_refused(self, count: int, timeout: float = 30.0) -> None:
         async with self._changed:
             await asyncio.wait_for(self._changed.wait_for(lambda: self.refused >= count), timeout)
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        handler = asyncio.current_task()
+        if handler is None:
+            return
+        self._handlers.add(handler)
+        try:
+            await self._forward(reader, writer)
+        finally:
+            self._handlers.discard(handler)
+
+    async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         if self._cut:
             writer.close()
             async with self._changed:
@@ -59,14 +94,39 @@ class CuttableProxy:
         except OSError:
             writer.close()
             return
+        link = _Link(writer, up_writer)
         self._open.update((writer, up_writer))
-        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+        await asyncio.gather(
+            _pipe(reader, up_writer, lambda data: self._to_server(link, data)),
+            _pipe(up_reader, writer, lambda _: self._to_client(link)),
+        )
         self._open.difference_update((writer, up_writer))
 
+    def _to_server(self, link: _Link, data: bytes) -> bool:
+        if self._losing_commit and COMMIT in data:
+            self._losing_commit = False
+            link.commit_sent = True
+        return True
 
-async def _pipe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    def _to_client(self, link: _Link) -> bool:
+        """False, and the link closed, for the answer to a COMMIT that is to be lost."""
+        if not link.commit_sent:
+            return True
+        self.commits_lost += 1
+        link.client.close()
+        link.server.close()
+        return False
+
+
+async def _pipe(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    forward: Callable[[bytes], bool],
+) -> None:
     with contextlib.suppress(ConnectionError, OSError):
         while data := await reader.read(65536):
+            if not forward(data):
+                return
             writer.write(data)
             await writer.drain()
     writer.close()
