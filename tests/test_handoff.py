@@ -424,6 +424,23 @@ async def test_a_staff_answer_delivered_again_after_a_restart_is_sent_once(desk:
     assert len(desk.messenger.texts("olena")) == 2
 
 
+async def test_a_staff_answer_stored_before_a_crash_goes_out_when_its_message_comes_again(
+    desk: Desk,
+) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    # Stored with its message's id, then the process died before sending it; after the
+    # restart Telegram delivers the same message again.
+    event = ("telegram", "9001")
+    await desk.core.tickets.add_staff_reply(1, ANNA, "Proszę zadzwonić", MONDAY_NOON, event)
+    answer = StaffAction(ANNA, StaffCommand.REPLY, 1, "Proszę zadzwonić", event)
+    assert (await desk.core.staff.act(answer, MONDAY_NOON)).text == "Wysłano do osoby z #1."
+    assert desk.messenger.texts("olena") == ["Працівник Інформаційного пункту: Proszę zadzwonić"]
+    assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+    again = await desk.core.staff.act(answer, MONDAY_NOON)
+    assert again.text == "#1: ta odpowiedź została już obsłużona; czy dotarła, widać w zgłoszeniu."
+    assert len(desk.messenger.texts("olena")) == 1
+
+
 async def test_a_topic_that_always_needs_a_person_opens_a_ticket_with_its_answer(
     desk: Desk,
 ) -> None:

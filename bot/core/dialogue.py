@@ -58,7 +58,7 @@ class DialogueEngine:
         self._languages = languages
         self._pseudonymise = pseudonymise
         self._default_language = default_language
-        self._locks = KeyedLocks()
+        self._locks: KeyedLocks[str] = KeyedLocks()
         self.screens = Screens(translator, knowledge, retention_days)
         self._reports = reports
         self.handoff = handoff

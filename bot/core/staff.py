@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from bot.core import staff_screens as said
 from bot.core.handoff_screens import HandoffScreens
+from bot.core.locks import KeyedLocks
 from bot.core.messages import Reply
 from bot.core.office_hours import OfficeHours
 from bot.core.staff_screens import StaffScreens
@@ -54,6 +55,14 @@ class StaffAction:
 
 
 @dataclass(frozen=True, slots=True)
+class Sent:
+    """A stored staff answer that went out, or was tried."""
+
+    failure: str | None
+    """Why it did not reach the person; None when it did."""
+
+
+@dataclass(frozen=True, slots=True)
 class ReminderPolicy:
     """When untaken tickets are brought up again, in seconds."""
 
@@ -84,6 +93,8 @@ class StaffDesk:
         self.screens = screens
         self._office = office
         self._reminders = reminders
+        self._sending: KeyedLocks[int] = KeyedLocks()
+        """One per staff answer on its way, so that no other path sends it meanwhile."""
 
     async def act(self, action: StaffAction, now: datetime) -> Reply:  # noqa: PLR0911
         """Do ``action``; returns the answer for the staff member who asked."""
@@ -163,15 +174,19 @@ class StaffDesk:
             return self.screens.said(said.EMPTY_REPLY, number=number)
         try:
             line_id = await self._store.add_staff_reply(number, staff, text.strip(), now, event)
-        except RepeatedEventError:
-            # The first time round stored it, and its delivery (or the next start) sends it.
+        except RepeatedEventError as repeated:
+            # The first time round stored an answer. If it is still unsent (an outage hid
+            # that its transaction committed, or the bot stopped before sending), it goes now.
+            line_id = repeated.line_id
+        else:
+            if line_id is None:
+                return await self._not_open(number)
+        # Even an answer stored just now: the start-up retry may have found it pending.
+        sent = await self._send_if_pending(line_id, now)
+        if sent is None:
             return self.screens.said(said.ALREADY_HANDLED, number=number)
-        if line_id is None:
-            return await self._not_open(number)
-        failure = await self.deliver(line_id, number, text.strip(), now)
-        await self._events.changed(number, None)
-        if failure is not None:
-            return self.screens.said(said.NOT_DELIVERED, number=number, reason=failure)
+        if sent.failure is not None:
+            return self.screens.said(said.NOT_DELIVERED, number=number, reason=sent.failure)
         return self.screens.said(said.SENT, number=number)
 
     async def _not_open(self, number: int, message: str = said.NOT_OPEN) -> Reply:
@@ -179,11 +194,34 @@ class StaffDesk:
         exists = await self._store.view(number) is not None
         return self.screens.said(message if exists else said.NOT_FOUND, number=number)
 
-    async def deliver(self, line_id: int, number: int, text: str, now: datetime) -> str | None:
-        """Send a stored staff reply to the person and record the outcome; the failure, if any.
+    async def retry_pending(self, now: datetime) -> int:
+        """Deliver replies stored but never sent (the bot stopped in between); how many."""
+        sent = 0
+        for line_id, _, _ in await self._store.pending_replies():
+            # The messengers already take staff messages: an answer stored a moment ago is
+            # pending too while it is on its way, and must not be sent a second time.
+            if await self._send_if_pending(line_id, now) is not None:
+                sent += 1
+        return sent
 
-        A reply is stored before it is sent, so one interrupted by a crash is sent at the
-        next start (``retry_pending``) rather than lost.
+    async def _send_if_pending(self, line_id: int | None, now: datetime) -> Sent | None:
+        """Send a stored answer unless it is settled (None then); boards are told of a send."""
+        if line_id is None:
+            return None
+        async with self._sending.hold(line_id):
+            pending = await self._store.pending_reply(line_id)
+            if pending is None:
+                return None
+            number, text = pending
+            failure = await self._deliver(line_id, number, text, now)
+        await self._events.changed(number, None)
+        return Sent(failure)
+
+    async def _deliver(self, line_id: int, number: int, text: str, now: datetime) -> str | None:
+        """Send a stored answer to the person and record the outcome; the failure, if any.
+
+        An answer is stored before it is sent, so one interrupted by a crash is sent at the
+        next start (``retry_pending``) rather than lost. The caller holds the answer's lock.
         """
         address = await self._store.address(number)
         failure: str | None
@@ -198,14 +236,6 @@ class StaffDesk:
             log.warning("ticket #%d: a staff reply was not delivered", number)
         await self._store.settle_delivery(line_id, failure, permanent, now)
         return failure
-
-    async def retry_pending(self, now: datetime) -> int:
-        """Deliver replies stored but never sent (the bot stopped in between)."""
-        pending = await self._store.pending_replies()
-        for line_id, number, text in pending:
-            await self.deliver(line_id, number, text, now)
-            await self._events.changed(number, None)
-        return len(pending)
 
     async def remind(self, now: datetime) -> list[TicketView]:
         """Bring up untaken tickets: priority ones at any hour, others in office hours."""

@@ -127,7 +127,13 @@ EventKey = tuple[str, str]
 
 
 class RepeatedEventError(Exception):
-    """A staff message that was acted on before came again (redelivered after a restart)."""
+    """A staff message that was acted on before came again: redelivered after a restart, or
+    tried again after an outage hid that its transaction had committed."""
+
+    def __init__(self, event_id: str, line_id: int | None) -> None:
+        super().__init__(event_id)
+        self.line_id = line_id
+        """The answer the message stored the first time round (None if it stored none)."""
 
 
 class TicketStore(Protocol):
@@ -178,6 +184,10 @@ class TicketStore(Protocol):
 
     async def pending_replies(self) -> list[tuple[int, int, str]]:
         """Replies stored but never settled (a crash in between): (line id, ticket, text)."""
+        ...
+
+    async def pending_reply(self, line_id: int) -> tuple[int, str] | None:
+        """The ticket and text of one reply while it is pending; None once it is settled."""
         ...
 
     async def address(self, number: int) -> PersonAddress | None: ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import Table
+from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -34,3 +34,19 @@ async def claim(
         {"channel": channel, "event_id": event_id, "processed_at": now},
     )
     return None if claimed is None else int(claimed)
+
+
+async def staff_line(connection: AsyncConnection, channel: str, event_id: str) -> int | None:
+    """The staff answer that the claimed event stored, if it stored one."""
+    return await connection.scalar(
+        select(_EVENTS.c.staff_line).where(
+            _EVENTS.c.channel == channel, _EVENTS.c.event_id == event_id
+        )
+    )
+
+
+async def note_staff_line(connection: AsyncConnection, claim_id: int, line_id: int) -> None:
+    """Remember on the claim which staff answer its event stored."""
+    await connection.execute(
+        update(_EVENTS).where(_EVENTS.c.id == claim_id).values(staff_line=line_id)
+    )

@@ -98,6 +98,9 @@ class ProcessedEvent(Base):
     pending: Mapped[list[dict[str, object]] | None] = mapped_column(JSON)
     """The replies not yet delivered, stored with the event's changes so that a crash after the
     commit still answers the person; NULL once they are delivered."""
+    staff_line: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    """For a staff answer: the ticket line it stored, so that the same message coming again
+    (or its own retry after a COMMIT whose answer was lost) finds the answer it left."""
 
 
 class Contact(Base):

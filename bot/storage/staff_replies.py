@@ -79,6 +79,20 @@ class StaffAnswerLedger:
             )
             return [(line_id, number, text) for line_id, number, text in rows]
 
+    @waits_out_outages
+    async def pending_one(self, line_id: int) -> tuple[int, str] | None:
+        """The ticket and text of one answer while it is pending."""
+        async with self._sessions() as session:
+            row = (
+                await session.execute(
+                    select(TicketMessage.ticket_id, TicketMessage.text).where(
+                        TicketMessage.id == line_id,
+                        TicketMessage.delivery == Delivery.PENDING.value,
+                    )
+                )
+            ).first()
+            return None if row is None else (row.ticket_id, row.text)
+
     async def _settle_noted(self, noted: Sequence[tuple[str, str]]) -> None:
         """The journal's batch: normally settled already, after a crash not yet."""
         now = datetime.now(UTC)

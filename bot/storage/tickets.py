@@ -82,7 +82,7 @@ class SqlTicketStore:
             if ticket is None:
                 return TakeOutcome.NOT_FOUND, None
             view = await _view(session, ticket, history=False)
-            if taken.rowcount:  # type: ignore[attr-defined]
+            if taken.rowcount or _taken_at(ticket, staff, now):  # type: ignore[attr-defined]
                 return TakeOutcome.TAKEN, view
             if ticket.status != OPEN:
                 return TakeOutcome.NOT_OPEN, view
@@ -109,11 +109,13 @@ class SqlTicketStore:
                 .where(Ticket.id == number, Ticket.status == OPEN)
                 .values(status=CLOSED, closed_at=now, closed_by="staff")
             )
-            if not closed.rowcount:  # type: ignore[attr-defined]
-                return None
             ticket = await session.get(Ticket, number, populate_existing=True)
             if ticket is None:
                 return None
+            if not closed.rowcount:  # type: ignore[attr-defined]
+                if not _closed_at(ticket, now):
+                    return None
+                return await _view(session, ticket, history=False)
             await session.execute(
                 update(Person)
                 .where(Person.key == ticket.person_key, Person.ticket_id == number)
@@ -165,10 +167,13 @@ class SqlTicketStore:
         event: EventKey | None = None,
     ) -> int | None:
         async with self._sessions() as session, session.begin():
+            connection = await session.connection()
+            claim: int | None = None
             if event is not None:
-                connection = await session.connection()
-                if await event_claims.claim(connection, *event, now) is None:
-                    raise RepeatedEventError(event[1])
+                claim = await event_claims.claim(connection, *event, now)
+                if claim is None:
+                    line = await event_claims.staff_line(connection, *event)
+                    raise RepeatedEventError(event[1], line)
             ticket = await session.get(Ticket, number)
             if ticket is None or ticket.status != OPEN:
                 return None
@@ -180,6 +185,8 @@ class SqlTicketStore:
             )
             session.add(row)
             await session.flush()
+            if claim is not None:
+                await event_claims.note_staff_line(connection, claim, row.id)
             return row.id
 
     async def open_journal(self) -> None:
@@ -196,6 +203,9 @@ class SqlTicketStore:
 
     async def pending_replies(self) -> list[tuple[int, int, str]]:
         return await self._answers.pending()
+
+    async def pending_reply(self, line_id: int) -> tuple[int, str] | None:
+        return await self._answers.pending_one(line_id)
 
     @waits_out_outages
     async def address(self, number: int) -> PersonAddress | None:
@@ -276,6 +286,24 @@ class SqlTicketStore:
                     TicketCard.message == message,
                 )
             )
+
+
+# A call retried after an outage gets the same ``now``. When the outage came during COMMIT, the
+# first attempt may have been kept; the retry then finds the ticket changed at exactly that
+# moment, by itself, and must say so rather than "not open" or "already yours".
+
+
+def _closed_at(ticket: Ticket, now: datetime) -> bool:
+    """Whether staff closed the ticket at ``now``: the same call's earlier attempt."""
+    closed_at = ticket.closed_at
+    by_staff = ticket.status == CLOSED and ticket.closed_by == "staff"
+    return by_staff and closed_at is not None and aware(closed_at) == now
+
+
+def _taken_at(ticket: Ticket, staff: StaffMember, now: datetime) -> bool:
+    """Whether ``staff`` took the ticket at ``now``: the same call's earlier attempt."""
+    taken_at = ticket.taken_at
+    return ticket.assignee == staff.id and taken_at is not None and aware(taken_at) == now
 
 
 async def _view(session: AsyncSession, ticket: Ticket, *, history: bool) -> TicketView:
