@@ -51,6 +51,8 @@ class SoakApi(FakeBotApi):
     def __init__(self) -> None:
         super().__init__()
         self.received: dict[int, list[float]] = defaultdict(list)
+        self.bodies: dict[int, list[str]] = defaultdict(list)
+        """The start of each message's text, by chat: what a chat got twice."""
         self.arrived: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
         self.tickets_seen: set[int] = set()
         self.staff_tasks: set[asyncio.Task[None]] = set()
@@ -62,6 +64,7 @@ class SoakApi(FakeBotApi):
             self._on_staff_chat(str(params.get("text", "")))
         else:
             self.received[chat].append(time.perf_counter())
+            self.bodies[chat].append(str(params.get("text", ""))[:80])
             self.arrived[chat].set()
         self.calls.clear()  # the fake keeps every call; a soak cannot
         return result
