@@ -59,8 +59,9 @@ class BotProcess:
         if self.process is None or self.process.poll() is not None:
             return 0
         status = Path(f"/proc/{self.process.pid}/status").read_text()
-        line = next(line for line in status.splitlines() if line.startswith("VmRSS:"))
-        return int(line.split()[1])
+        # A process killed but not yet reaped (the kill -9 of the faulted phase) has no VmRSS.
+        line = next((line for line in status.splitlines() if line.startswith("VmRSS:")), None)
+        return 0 if line is None else int(line.split()[1])
 
     async def sample_memory(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
