@@ -1,7 +1,8 @@
 """A COMMIT whose answer never came back: the server kept the work, and the bot cannot know.
 
-The staff command is tried again (as for any outage) and finds its own work already done. It
-must then finish that work and say what was done, not report "already handled" or "not open".
+The event or staff command is tried again (as for any outage) and finds its own work already
+done. It must then finish that work and say what was done: answer the person, show the ticket
+to staff, send the staff answer, rather than say nothing, "already handled" or "not open".
 The bot reaches the real PostgreSQL through a proxy that lets one COMMIT through and drops the
 connection before the server's answer.
 """
@@ -11,14 +12,23 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
-from bot.app import Core
+from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.core.staff import StaffAction, StaffCommand
 from bot.core.staff_screens import CLOSED, SENT, TAKEN
-from bot.core.tickets import Delivery, DeliveryFailure, PersonAddress, StaffMember
+from bot.core.tickets import (
+    Delivery,
+    DeliveryFailure,
+    PersonAddress,
+    StaffMember,
+    TicketLine,
+    TicketView,
+)
+from tests.conftest import make_settings
 from tests.fakes.tcp_proxy import CuttableProxy
 
 START = datetime(2026, 11, 2, 10, tzinfo=UTC)
@@ -37,29 +47,78 @@ class Messenger:
         return None
 
 
+def olena(number: int, text: str | None = None, choice: str | None = None) -> Inbound:
+    at = START + timedelta(seconds=number)
+    return Inbound(
+        Channel.TELEGRAM,
+        "7001",
+        f"event-{number}",
+        at,
+        text=text,
+        choice=choice,
+        language_hint="uk",
+        address="7001",
+    )
+
+
+HAND_OFF = [
+    olena(0, "/start"),
+    olena(1, choice="lang:uk"),
+    olena(2, choice="human"),
+    olena(3, CASE),
+]
+"""Olena asks for a person and describes her case."""
+
+
 async def open_ticket(core: Core) -> tuple[int, Messenger]:
-    """Olena asks for a person and describes her case: the ticket, and her chat."""
+    """The hand-off: the ticket, and Olena's chat."""
     messenger = Messenger()
     core.people.channels[Channel.TELEGRAM] = messenger
-    for number, (text, choice) in enumerate(
-        [("/start", None), (None, "lang:uk"), (None, "human"), (CASE, None)]
-    ):
-        at = START + timedelta(seconds=number)
-        await core.engine.handle(
-            Inbound(
-                Channel.TELEGRAM,
-                "7001",
-                f"event-{number}",
-                at,
-                text=text,
-                choice=choice,
-                language_hint="uk",
-                address="7001",
-            )
-        )
+    for inbound in HAND_OFF:
+        await core.engine.handle(inbound)
     [ticket] = await core.tickets.open_tickets()
     messenger.sent.clear()
     return ticket.number, messenger
+
+
+@dataclass
+class Board:
+    """A staff board that notes which tickets it was shown."""
+
+    shown: list[int] = field(default_factory=list)
+
+    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+        self.shown.append(ticket.number)
+
+    async def remind(self, tickets: list[TicketView]) -> None: ...
+
+    async def notify(self, notice: Reply) -> None: ...
+
+    async def has_card(self, number: int) -> bool:
+        return number in self.shown
+
+
+async def test_a_message_whose_commit_was_not_confirmed_is_answered_at_once(
+    core_via_proxy: Core, proxy: CuttableProxy, tmp_path: Path
+) -> None:
+    """Else the retry found the event claimed and answered nothing: the replies, held with
+    the event, waited for the bot's next start. A ticket it opened reached no board."""
+    reference = await build_core(make_settings(tmp_path / "reference"))
+    try:
+        expected = [await reference.engine.handle(inbound) for inbound in HAND_OFF]
+    finally:
+        await reference.database.dispose()
+    core = core_via_proxy
+    board = Board()
+    core.boards.boards.append(board)
+    for inbound, replies in zip(HAND_OFF[:-1], expected, strict=False):
+        assert await core.engine.handle(inbound) == replies
+    proxy.lose_next_commit_answer()
+    assert await core.engine.handle(HAND_OFF[-1]) == expected[-1]
+    assert proxy.commits_lost == 1
+    [ticket] = await core.tickets.open_tickets()
+    assert board.shown == [ticket.number]
+    assert await core.engine.handle(HAND_OFF[-1]) == [], "handled once, not again"
 
 
 async def test_an_answer_whose_commit_was_not_confirmed_is_sent_at_once(

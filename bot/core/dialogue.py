@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 
 from bot.core.coordinator import coordinator_report
+from bot.core.event_writes import write_outcome
 from bot.core.flood import FloodGate, RecentLanguages, Verdict
 from bot.core.handoff import EventEffects, HandOff, TicketIntent
 from bot.core.i18n import LANGUAGES, Translator
@@ -18,7 +19,7 @@ from bot.core.locks import KeyedLocks
 from bot.core.messages import Inbound, Reply, Unreadable
 from bot.core.outages import OUTAGE_DELAYS, through_outages
 from bot.core.ports import (
-    ContactNote,
+    Conversation,
     ConversationStore,
     PersonRecord,
     Pseudonymiser,
@@ -32,6 +33,9 @@ from bot.core.tickets import TicketEvents, TicketReason
 from bot.core.typed import command_of, typed_choice
 
 log = logging.getLogger(__name__)
+
+Outcome = tuple[list[Reply], EventEffects]
+"""An event's replies, and what it changed beyond them."""
 
 
 class DialogueEngine:
@@ -79,16 +83,18 @@ class DialogueEngine:
             log.info("flood control: slowing down %s", key[:12])
             language = self._languages_seen.get(key) or self._hint_or_default(inbound)
             return [self.screens.slow_down(language)]
-        effects = EventEffects()
+        ended: list[Outcome] = []
+        """Attempts that got as far as their COMMIT, whether or not it was kept."""
 
-        async def attempt() -> list[Reply]:
-            nonlocal effects
-            effects = EventEffects()  # a rolled-back attempt leaves no effects behind
-            return await self._handle_in_transaction(key, inbound, effects)
+        async def attempt() -> Outcome:
+            # A new EventEffects each time: a rolled-back attempt leaves no effects behind.
+            return await self._handle_in_transaction(key, inbound, EventEffects(), ended)
 
         async with self._locks.hold(key):
             # Raises StorageUnavailableError when the database stays away: the adapter apologises.
-            replies = await through_outages(attempt, self._store.is_outage, self.outage_delays)
+            replies, effects = await through_outages(
+                attempt, self._store.is_outage, self.outage_delays
+            )
             if replies:
                 self._languages_seen.remember(key, replies[-1].language)
             # Staff boards learn of a ticket only once its change is committed.
@@ -97,45 +103,46 @@ class DialogueEngine:
         return replies
 
     async def _handle_in_transaction(
-        self, key: str, inbound: Inbound, effects: EventEffects
-    ) -> list[Reply]:
+        self, key: str, inbound: Inbound, effects: EventEffects, ended: list[Outcome]
+    ) -> Outcome:
         now = inbound.received_at
         async with self._store.begin() as conversation:
             if not await conversation.claim_event(inbound.channel, inbound.event_id, now):
-                return []
-            person = await conversation.load_person(key, inbound.channel, now)
-            if command_of(inbound.text) == "/report":
-                language = self._language(person, inbound)
-                return await coordinator_report(
-                    self._reports, self.screens, person.key, language, inbound
-                )
-            replies = self._respond(person, inbound, effects)
-            if person.erased:
-                address = (inbound.channel, inbound.address) if inbound.address else None
-                await conversation.erase_person(key, now, address)
-                return replies  # nothing new is written about someone who asked to be forgotten
-            replies += await self.handoff.apply(
-                conversation,
-                person,
-                inbound,
-                language=self._language(person, inbound),
-                effects=effects,
-                screens=self.screens,
-                search=self._knowledge.search,
+                # Handled before; or by the last attempt, whose COMMIT was kept though its
+                # connection died. Nothing else claims the event while the person's lock is
+                # held, so once an attempt ended, its replies and effects are this event's.
+                return ended[-1] if ended else ([], effects)
+            replies = await self._work(conversation, key, inbound, effects)
+            ended.append((replies, effects))
+        return replies, effects
+
+    async def _work(
+        self, conversation: Conversation, key: str, inbound: Inbound, effects: EventEffects
+    ) -> list[Reply]:
+        """Everything the claimed event reads and writes, in its transaction."""
+        now = inbound.received_at
+        person = await conversation.load_person(key, inbound.channel, now)
+        if command_of(inbound.text) == "/report":
+            language = self._language(person, inbound)
+            return await coordinator_report(
+                self._reports, self.screens, person.key, language, inbound
             )
-            options = next((reply.options for reply in reversed(replies) if reply.options), ())
-            person.state.last_options = [[option.id, option.label] for option in options]
-            answered = tuple(reply.topic_id for reply in replies if reply.topic_id)
-            # A topic answered again may be rated again: one vote per answer shown.
-            person.state.rated = [topic for topic in person.state.rated if topic not in answered]
-            await conversation.save_person(person, now)
-            note = ContactNote(person.language, answered, handed_off=effects.open is not None)
-            await conversation.record_contact(key, inbound.channel, note, now)
-            for assessment in effects.assessments:
-                await conversation.record_assessment(assessment, now)
-            if inbound.address is not None and replies:
-                await conversation.hold_replies(inbound.address, replies)
-            return replies
+        replies = self._respond(person, inbound, effects)
+        if person.erased:
+            address = (inbound.channel, inbound.address) if inbound.address else None
+            await conversation.erase_person(key, now, address)
+            return replies  # nothing new is written about someone who asked to be forgotten
+        replies += await self.handoff.apply(
+            conversation,
+            person,
+            inbound,
+            language=self._language(person, inbound),
+            effects=effects,
+            screens=self.screens,
+            search=self._knowledge.search,
+        )
+        await write_outcome(conversation, person, inbound, replies, effects=effects, now=now)
+        return replies
 
     async def _tell_staff(self, number: int, effects: EventEffects) -> None:
         if self._ticket_events is None:
