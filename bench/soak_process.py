@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import os
 import signal
 import subprocess
@@ -38,6 +39,9 @@ class BotProcess:
         self.argv, self.env, self.workdir = argv, env, workdir
         self.process: subprocess.Popen[bytes] | None = None
         self.rss_samples: list[int] = []
+        # A soak that fails must not leave its bot running: it would go on using the next
+        # soak's database (each soak recreates it under the same name).
+        atexit.register(self.stop)
 
     def start(self) -> None:
         log = (self.workdir / "bot.log").open("ab")
