@@ -7,6 +7,11 @@ kill -9 made the next start send the replies again. A line appended to a file wi
 shrinks to the moment between Telegram's answer and that call, and the database is told in
 one UPDATE per batch. At start the file is read back first, so nothing it names is sent
 again; if the file is lost with its machine, replies may be sent twice, never lost.
+
+An event whose replies are only partly delivered (the first of two went out) gets a line that
+says how many are left. It stays in the file, not in the database, until the whole event is
+delivered: a crash in between resends only what was left, and a partial delivery costs no
+transaction.
 """
 
 from __future__ import annotations
@@ -38,17 +43,21 @@ class DeliveryJournal:
         self._settle = settle
         self._fd: int | None = None
         self._waiting: list[Event] = []
+        self._left: dict[Event, int] = {}
+        """Events partly delivered, and how many of their replies (the last ones) are left."""
         self._flushing: asyncio.Task[None] | None = None
 
     async def recover(self) -> int:
         """Settle what the file names (a crash left it there), then empty it; returns how
         many events it named."""
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        named = _read(self._path)
+        named, left = _read(self._path)
         if named:
             await self._settle(named)
+        self._left = left
         self._fd = os.open(self._path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         os.ftruncate(self._fd, 0)
+        self._write_partial()
         return len(named)
 
     @property
@@ -61,9 +70,22 @@ class DeliveryJournal:
         if self._fd is None:
             raise RuntimeError("DeliveryJournal.recover must run first")
         os.write(self._fd, _line((channel, event_id)))
+        self._left.pop((channel, event_id), None)
         self._waiting.append((channel, event_id))
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.get_running_loop().create_task(self._flush_soon())
+
+    def partly_delivered(self, channel: str, event_id: str, left: int) -> None:
+        """Record that all but the last ``left`` of the event's replies were delivered,
+        durably before returning; the database is not told."""
+        if self._fd is None:
+            raise RuntimeError("DeliveryJournal.recover must run first")
+        os.write(self._fd, _line((channel, event_id, left)))
+        self._left[channel, event_id] = left
+
+    def left(self, channel: str, event_id: str) -> int | None:
+        """How many of a partly delivered event's replies are left; None if not recorded."""
+        return self._left.get((channel, event_id))
 
     async def flush(self) -> None:
         """Settle in the database every delivery recorded so far."""
@@ -102,7 +124,13 @@ class DeliveryJournal:
             os.ftruncate(self._fd, 0)
             if self._waiting:
                 os.write(self._fd, b"".join(_line(event) for event in self._waiting))
+            self._write_partial()
         return True
+
+    def _write_partial(self) -> None:
+        if self._fd is not None and self._left:
+            lines = (_line((*event, left)) for event, left in self._left.items())
+            os.write(self._fd, b"".join(lines))
 
 
 async def open_journal(journal: DeliveryJournal | None, what: str) -> None:
@@ -120,18 +148,27 @@ async def close_journal(journal: DeliveryJournal | None) -> None:
         await journal.close()
 
 
-def _line(event: Event) -> bytes:
-    return json.dumps(event, ensure_ascii=False).encode() + b"\n"
+def _line(fields: Event | tuple[str, str, int]) -> bytes:
+    return json.dumps(fields, ensure_ascii=False).encode() + b"\n"
 
 
-def _read(path: Path) -> list[Event]:
+def _read(path: Path) -> tuple[list[Event], dict[Event, int]]:
+    """The events the file names as delivered, and those it names as partly delivered with
+    how many replies each has left (the fewest recorded: deliveries only go forward)."""
     if not path.exists():
-        return []
-    events = []
+        return [], {}
+    events: list[Event] = []
+    left: dict[Event, int] = {}
     for line in path.read_bytes().splitlines():
         try:
-            channel, event_id = json.loads(line)
-        except ValueError:
+            channel, event_id, *rest = json.loads(line)
+            count = int(rest[0]) if rest else None
+        except (ValueError, TypeError, IndexError):
             continue  # a line cut short by the crash: its event is sent again, not lost
-        events.append((str(channel), str(event_id)))
-    return events
+        event = (str(channel), str(event_id))
+        if count is None:
+            events.append(event)
+        else:
+            left[event] = min(count, left.get(event, count))
+    delivered = set(events)
+    return events, {event: n for event, n in left.items() if event not in delivered}

@@ -61,9 +61,9 @@ class Undelivered:
 class SqlPendingReplies:
     """Settles delivered replies and finds the ones a crash or an outage left behind.
 
-    With a journal (``open`` first), a whole delivery is recorded in a local file at once and
-    settled in the database in batches (see delivery_journal.py); without one, each
-    delivery is its own transaction.
+    With a journal (``open`` first), a delivery is recorded in a local file at once: a whole
+    one is settled in the database in batches, a partial one only in the file (see
+    delivery_journal.py). Without one, each delivery is its own transaction.
     """
 
     def __init__(self, engine: AsyncEngine, journal: Path | None = None) -> None:
@@ -79,8 +79,13 @@ class SqlPendingReplies:
 
     async def settle(self, channel: str, event_id: str, remaining: Sequence[Reply] = ()) -> None:
         """Record that all but ``remaining`` of the event's replies were delivered."""
-        if self._journal is not None and self._journal.recording and not remaining:
-            self._journal.delivered(channel, event_id)
+        if self._journal is not None and self._journal.recording:
+            # The file's line is durable at once; a transaction here would hold the window
+            # in which a crash sends the replies delivered so far again.
+            if remaining:
+                self._journal.partly_delivered(channel, event_id, len(remaining))
+            else:
+                self._journal.delivered(channel, event_id)
             return
         values: dict[str, Any] = (
             {"pending": [reply_to_json(reply) for reply in remaining]}
@@ -127,8 +132,15 @@ class SqlPendingReplies:
                 .where(ProcessedEvent.channel == channel, ProcessedEvent.pending.is_not(None))
                 .order_by(ProcessedEvent.id)
             )
-            return [
-                Undelivered(channel, event_id, address, [reply_from_json(r) for r in pending])
+            found = [
+                Undelivered(channel, event_id, address, self._left_of(channel, event_id, pending))
                 for event_id, address, pending in rows
                 if address is not None and pending
             ]
+            return [event for event in found if event.replies]
+
+    def _left_of(self, channel: str, event_id: str, pending: list[Any]) -> list[Reply]:
+        """The event's replies still to send: the journal may know that the first went out."""
+        replies = [reply_from_json(reply) for reply in pending]
+        left = self._journal.left(channel, event_id) if self._journal is not None else None
+        return replies if left is None else replies[max(0, len(replies) - left) :]
