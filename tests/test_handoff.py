@@ -407,6 +407,44 @@ async def test_a_reply_stored_before_a_crash_is_sent_at_the_next_start(desk: Des
     assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
 
 
+QUESTION = "Працівники закрили ваше звернення #1. Чи ми допомогли?"
+
+
+async def test_a_closing_whose_question_a_crash_held_back_asks_it_at_the_next_start(
+    desk: Desk,
+) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    # Closed and committed, then the process died before asking "did we help?".
+    await desk.core.tickets.close(1, MONDAY_NOON)
+    later = MONDAY_NOON + timedelta(minutes=1)
+    # After the restart Telegram delivers the /close again: the ticket is closed already.
+    assert await staff(desk, ANNA, StaffCommand.CLOSE, 1, at=later) == "#1 nie jest otwarte."
+    assert desk.messenger.texts("olena") == []
+    assert await desk.core.staff.retry_pending(later) == 1
+    assert desk.messenger.texts("olena") == [QUESTION]
+    assert await desk.core.staff.retry_pending(later) == 0
+    # The question's options were remembered, as after a closing without a crash.
+    assert await say(desk, "olena", choice="rate:up:ticket:1") == [
+        "Дякуємо! Ваша оцінка допомагає нам покращувати ці відповіді."
+    ]
+
+
+async def test_a_closing_asks_its_question_once(desk: Desk) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    assert desk.messenger.texts("olena") == [QUESTION]
+    assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+    assert desk.messenger.texts("olena") == [QUESTION]
+
+
+async def test_a_ticket_reopened_before_its_question_went_out_is_not_rated(desk: Desk) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await desk.core.tickets.close(1, MONDAY_NOON)  # then a crash
+    await staff(desk, ANNA, StaffCommand.REOPEN, 1)
+    assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+    assert QUESTION not in desk.messenger.texts("olena")
+
+
 async def test_a_staff_answer_delivered_again_after_a_restart_is_sent_once(desk: Desk) -> None:
     await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
     # Telegram sends an update again when a crash came before its batch was confirmed, Matrix

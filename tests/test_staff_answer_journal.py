@@ -1,4 +1,5 @@
-"""A staff answer is sent once, even when the bot dies between the send and the database.
+"""A staff answer (and a closing's question) is sent once, even when the bot dies between
+the send and the database.
 
 The crash is real: a child process opens a ticket, sends a staff answer through a messenger
 that records it, and is killed with SIGKILL by the first database statement after that send,
@@ -71,7 +72,11 @@ async def main():
             )
         )
     anna = StaffMember("telegram:501", "Anna Nowak")
-    await core.staff.act(StaffAction(anna, StaffCommand.REPLY, 1, sys.argv[3]), now)
+    if sys.argv[3] == "/close":
+        action = StaffAction(anna, StaffCommand.CLOSE, 1)
+    else:
+        action = StaffAction(anna, StaffCommand.REPLY, 1, sys.argv[3])
+    await core.staff.act(action, now)
     print("not killed")
 
 
@@ -91,15 +96,16 @@ class RecordingMessenger:
         return None
 
 
-async def crash_after_sending_an_answer(workdir: Path) -> list[str]:
-    """Run the child; what its messenger sent before it was killed."""
+async def crash_after_sending_an_answer(workdir: Path, answer: str = ANSWER) -> list[str]:
+    """Run the child (staff send ``answer``, or close the ticket with "/close"); what its
+    messenger sent before it was killed."""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
         CHILD,
         str(workdir),
         CASE,
-        ANSWER,
+        answer,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
@@ -135,6 +141,26 @@ async def test_a_staff_answer_sent_just_before_a_kill_is_not_sent_again(tmp_path
         ]
         async with core.database.connect() as connection:
             assert list(await connection.scalars(select(Contact.helped))) == [True]
+        await core.tickets.close_journal()
+    finally:
+        await core.database.dispose()
+
+
+async def test_a_closing_question_sent_just_before_a_kill_is_not_asked_again(
+    tmp_path: Path,
+) -> None:
+    sent_before_crash = await crash_after_sending_an_answer(tmp_path, "/close")
+    assert sent_before_crash == ["Працівники закрили ваше звернення #1. Чи ми допомогли?"]
+
+    core = await build_core(make_settings(tmp_path, knowledge_dir=ROOT / "knowledge"))
+    try:
+        assert await core.tickets.pending_questions() == [1], "the database never learned"
+        messenger = RecordingMessenger()
+        core.people.channels[Channel.TELEGRAM] = messenger
+        await core.tickets.open_journal()
+        assert await core.staff.retry_pending(datetime.now(UTC)) == 0
+        assert messenger.sent == []
+        assert await core.tickets.pending_questions() == []
         await core.tickets.close_journal()
     finally:
         await core.database.dispose()

@@ -95,6 +95,8 @@ class StaffDesk:
         self._reminders = reminders
         self._sending: KeyedLocks[int] = KeyedLocks()
         """One per staff answer on its way, so that no other path sends it meanwhile."""
+        self._asking: KeyedLocks[int] = KeyedLocks()
+        """One per ticket whose closing question is on its way, likewise."""
 
     async def act(self, action: StaffAction, now: datetime) -> Reply:  # noqa: PLR0911
         """Do ``action``; returns the answer for the staff member who asked."""
@@ -144,17 +146,31 @@ class StaffDesk:
         if await self._store.close(number, now) is None:
             return await self._not_open(number)
         log.info("ticket #%d closed by staff", number)
-        address = await self._store.address(number)
-        if address is not None:
-            question = self._person.closed_by_staff(address.language, number)
-            failure = await self._outbox.send(address, [question])
-            if failure is not None:
-                log.warning("ticket #%d: could not ask the person for a rating", number)
-            else:
-                offered = [[option.id, option.label] for option in question.options]
-                await self._store.offer(number, offered, now)
+        await self._ask_if_pending(number, now)
         await self._events.changed(number, None)
         return self.screens.said(said.CLOSED, number=number)
+
+    async def _ask_if_pending(self, number: int, now: datetime) -> bool:
+        """Ask the person of a ticket staff closed "did we help?", unless that was done or
+        is being done (False then). Stored with the closing, the question survives a crash;
+        it is settled before its options are remembered, so a crash in between loses those
+        options (typing a number to answer, on Matrix) rather than asking twice."""
+        async with self._asking.hold(number):
+            if not await self._store.question_pending(number):
+                return False
+            address = await self._store.address(number)
+            if address is None:  # the person asked to be forgotten meanwhile
+                await self._store.question_asked(number)
+                return True
+            question = self._person.closed_by_staff(address.language, number)
+            failure = await self._outbox.send(address, [question])
+            await self._store.question_asked(number)
+        if failure is not None:
+            log.warning("ticket #%d: could not ask the person for a rating", number)
+        else:
+            offered = [[option.id, option.label] for option in question.options]
+            await self._store.offer(number, offered, now)
+        return True
 
     async def _reopen(self, number: int, now: datetime) -> Reply:
         result = await self._store.reopen(number, now)
@@ -195,12 +211,16 @@ class StaffDesk:
         return self.screens.said(message if exists else said.NOT_FOUND, number=number)
 
     async def retry_pending(self, now: datetime) -> int:
-        """Deliver replies stored but never sent (the bot stopped in between); how many."""
+        """Deliver staff answers and closing questions stored but never sent (the bot
+        stopped in between); how many."""
         sent = 0
         for line_id, _, _ in await self._store.pending_replies():
             # The messengers already take staff messages: an answer stored a moment ago is
             # pending too while it is on its way, and must not be sent a second time.
             if await self._send_if_pending(line_id, now) is not None:
+                sent += 1
+        for number in await self._store.pending_questions():
+            if await self._ask_if_pending(number, now):
                 sent += 1
         return sent
 

@@ -155,7 +155,7 @@ class TicketStore(Protocol):
 
     async def close(self, number: int, now: datetime) -> TicketView | None:
         """Close an open ticket (None when it is not open); the person's messages go back to
-        the bot."""
+        the bot, and their closing question is pending."""
         ...
 
     async def reopen(self, number: int, now: datetime) -> TicketView | int | None:
@@ -188,6 +188,18 @@ class TicketStore(Protocol):
 
     async def pending_reply(self, line_id: int) -> tuple[int, str] | None:
         """The ticket and text of one reply while it is pending; None once it is settled."""
+        ...
+
+    async def question_pending(self, number: int) -> bool:
+        """Whether the person of a ticket staff closed is still to be asked "did we help?"."""
+        ...
+
+    async def pending_questions(self) -> list[int]:
+        """Tickets staff closed whose question never went out (a crash in between)."""
+        ...
+
+    async def question_asked(self, number: int) -> None:
+        """The closing question went out, or cannot go out: never to be sent again."""
         ...
 
     async def address(self, number: int) -> PersonAddress | None: ...

@@ -250,6 +250,9 @@ class Ticket(Base):
     """A relay failed for good (the person blocked the bot, the chat is gone)."""
     rated: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """The person answered "did we help?" for this ticket (once per closing)."""
+    question_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """Staff closed it and the person is still to be asked "did we help?": set with the
+    closing, so that a crash before the question went out sends it at the next start."""
 
 
 class TicketMessage(Base):

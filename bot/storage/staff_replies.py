@@ -1,10 +1,10 @@
-"""Staff answers' deliveries: settled in the database, and first noted in a local journal.
+"""What staff send a person, delivered once: settled in the database, first noted in a journal.
 
-An answer is stored as pending before it is sent, and one still pending at start is sent
-then (``StaffDesk.retry_pending``). Settling it after the send took a transaction, so a
-kill -9 or a database restart in between made the next start send the answer twice. The
-journal (see delivery_journal.py) notes the delivery before the first await after the send;
-at start it is read back before anything is resent.
+A staff answer is stored as pending before it is sent, and so is the "did we help?" question
+of a closing; what is still pending at start is sent then (``StaffDesk.retry_pending``).
+Settling it after the send took a transaction, so a kill -9 or a database restart in between
+made the next start send it twice. The journal (see delivery_journal.py) notes the delivery
+before the first await after the send; at start it is read back before anything is resent.
 """
 
 from __future__ import annotations
@@ -29,6 +29,8 @@ from bot.storage.outages import is_database_outage, waits_out_outages
 FAILURE_LIMIT: Final = 255
 JOURNAL_KIND: Final = "staff-answer"
 """The journal's first field for a staff answer's line id (its second field)."""
+QUESTION_KIND: Final = "closing-question"
+"""The journal's first field for the ticket whose closing question was asked."""
 
 
 class StaffAnswerLedger:
@@ -93,13 +95,44 @@ class StaffAnswerLedger:
             ).first()
             return None if row is None else (row.ticket_id, row.text)
 
+    async def question_asked(self, number: int) -> None:
+        """The closing question of ticket ``number`` went out (or cannot): not to be sent
+        again."""
+        if self._journal is not None and self._journal.recording:
+            self._journal.delivered(QUESTION_KIND, str(number))
+
+        async def attempt() -> None:
+            async with self._sessions() as session, session.begin():
+                await _question_settled(session, number)
+
+        await through_outages(attempt, is_database_outage)
+
+    @waits_out_outages
+    async def question_pending(self, number: int) -> bool:
+        async with self._sessions() as session:
+            pending = await session.scalar(
+                select(Ticket.question_pending).where(Ticket.id == number)
+            )
+            return bool(pending)
+
+    @waits_out_outages
+    async def pending_questions(self) -> list[int]:
+        """Tickets whose closing question a crash kept from going out."""
+        async with self._sessions() as session:
+            found = await session.scalars(
+                select(Ticket.id).where(Ticket.question_pending).order_by(Ticket.id)
+            )
+            return list(found)
+
     async def _settle_noted(self, noted: Sequence[tuple[str, str]]) -> None:
         """The journal's batch: normally settled already, after a crash not yet."""
         now = datetime.now(UTC)
         async with self._sessions() as session, session.begin():
-            for kind, line_id in noted:
+            for kind, key in noted:
                 if kind == JOURNAL_KIND:
-                    await self._settle_line(session, int(line_id), None, False, now)
+                    await self._settle_line(session, int(key), None, False, now)
+                elif kind == QUESTION_KIND:
+                    await _question_settled(session, int(key))
 
     async def _settle_line(
         self,
@@ -140,3 +173,7 @@ class StaffAnswerLedger:
             return
         note = ContactNote(ticket.language, handed_off=True, staff_helped=True)
         await record_contact(session, person, note, now=now, gap=self._contact_gap, zone=self._zone)
+
+
+async def _question_settled(session: AsyncSession, number: int) -> None:
+    await session.execute(update(Ticket).where(Ticket.id == number).values(question_pending=False))

@@ -107,7 +107,9 @@ class SqlTicketStore:
             closed = await session.execute(
                 update(Ticket)
                 .where(Ticket.id == number, Ticket.status == OPEN)
-                .values(status=CLOSED, closed_at=now, closed_by="staff")
+                # The question is stored with the closing: a crash before it goes out
+                # must not lose it, and the closing is not done again after a restart.
+                .values(status=CLOSED, closed_at=now, closed_by="staff", question_pending=True)
             )
             ticket = await session.get(Ticket, number, populate_existing=True)
             if ticket is None:
@@ -152,7 +154,7 @@ class SqlTicketStore:
             if person.ticket_id is not None and person.ticket_id != number:
                 return person.ticket_id
             ticket.status, ticket.closed_at, ticket.closed_by = OPEN, None, None
-            ticket.rated = False
+            ticket.rated = ticket.question_pending = False  # open again: nothing to rate
             person.ticket_id = number
             await session.flush()
             return await _view(session, ticket, history=False)
@@ -206,6 +208,15 @@ class SqlTicketStore:
 
     async def pending_reply(self, line_id: int) -> tuple[int, str] | None:
         return await self._answers.pending_one(line_id)
+
+    async def question_pending(self, number: int) -> bool:
+        return await self._answers.question_pending(number)
+
+    async def pending_questions(self) -> list[int]:
+        return await self._answers.pending_questions()
+
+    async def question_asked(self, number: int) -> None:
+        await self._answers.question_asked(number)
 
     @waits_out_outages
     async def address(self, number: int) -> PersonAddress | None:
