@@ -14,7 +14,8 @@ three phases:
    again.
 
 Then it counts, per chat, the messages that never came and those that came twice. Prints
-one JSON object.
+one JSON object, with ``postgres_commit``: what one COMMIT took on this machine during the
+clean phase (see commit_floor.py), the floor under that phase's p99.
 
     python -m bench.soak --messages 100000 --people 5000 --rate 100
 
@@ -32,10 +33,12 @@ import os
 import random
 import sys
 import tempfile
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bench.commit_floor import commit_latency
 from bench.soak_matrix import soak_matrix
 from bench.soak_people import (
     STAFF_CHAT,
@@ -55,6 +58,8 @@ from tests.fakes.telegram_api import Fault
 ROOT = Path(__file__).resolve().parent.parent
 LATE_REPLIES_S = 10
 """How long the soak waits at the end for replies still on their way."""
+PROBE_SPACING_S = 0.1
+"""Between two of the clean phase's timed one-row commits: a tenth of the bot's rate."""
 KILL_DELAY = random.Random(11)  # noqa: S311 - when to crash the bot, not a secret
 
 
@@ -75,9 +80,17 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     first_faulted = first_paced + (args.people - first_paced) // 2
     capacity = await run_closed(api, people_for(0, first_paced, steps), args.concurrency)
     samples_before = len(bot.rss_samples)
-    clean = await run_paced(
-        api, people_for(first_paced, first_faulted - first_paced, steps), args.rate
+    # What one durable COMMIT costs meanwhile: the floor under the clean phase's p99.
+    probing = threading.Event()
+    floor = asyncio.create_task(
+        asyncio.to_thread(commit_latency, spacing=PROBE_SPACING_S, until=probing)
     )
+    try:
+        clean = await run_paced(
+            api, people_for(first_paced, first_faulted - first_paced, steps), args.rate
+        )
+    finally:
+        probing.set()
     rss_clean = clean_rss(bot, samples_before)
 
     faulted_people = people_for(first_faulted, args.people - first_faulted, steps)
@@ -114,7 +127,10 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         echo=echo,
         workdir=workdir,
     )
-    return figures | {"chats_with_more_than_expected": repeated[:3]}
+    return figures | {
+        "postgres_commit": await floor,
+        "chats_with_more_than_expected": repeated[:3],
+    }
 
 
 def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:
