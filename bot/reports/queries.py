@@ -52,7 +52,8 @@ async def month_figures(connection: AsyncConnection, months: Sequence[Month]) ->
             *(getattr(MonthTotal, name) for name in MONTH_COUNTS),
         ).where(MonthTotal.month.between(str(months[0]), str(months[-1])))
     )
-    # At most months × channels × languages rows: summed here rather than in three queries.
+    # At most months × channels × languages × shards rows (a few thousand a year): summed
+    # here rather than in three queries.
     for month, channel, language, *values in rows:
         row = dict(zip(MONTH_COUNTS, values, strict=True))
         for name, value in row.items():
@@ -89,11 +90,12 @@ def _positive_sorted(counts: Mapping[str, int]) -> dict[str, int]:
 async def _top_topics(
     connection: AsyncConnection, months: Sequence[Month]
 ) -> dict[str, list[tuple[str, int]]]:
-    # Already one row per topic and month: at most a few hundred a year.
+    # One row per topic, month and shard: summed here to a few hundred a year.
+    contacts = func.sum(TopicMonth.contacts)
     rows = await connection.execute(
-        select(TopicMonth.month, TopicMonth.topic_id, TopicMonth.contacts).where(
-            TopicMonth.month.between(str(months[0]), str(months[-1]))
-        )
+        select(TopicMonth.month, TopicMonth.topic_id, contacts)
+        .where(TopicMonth.month.between(str(months[0]), str(months[-1])))
+        .group_by(TopicMonth.month, TopicMonth.topic_id)
     )
     ordered = sorted(rows, key=lambda row: (row[0], -row[2], row[1]))
     return {

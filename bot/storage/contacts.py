@@ -5,7 +5,9 @@ the dialogue anyway) remembers their open contact, so no lookup is needed: a lat
 in a contact is one UPDATE; a contact's start is an INSERT and an upsert that adds to its
 month's totals; the first help or hand-off in a contact adds to them again, and each topic
 answered for the first time in the contact adds one to its month. Everything goes into the
-message's own transaction, so a total can never disagree with the contacts it sums.
+message's own transaction, so a total can never disagree with the contacts it sums. Each
+total is spread over a few rows by person (``ROLL_UP_SHARDS``), so that concurrent messages
+rarely wait for each other's commit on the same row.
 
 A contact counts in the month (Europe/Warsaw) it started in, and never runs into a new
 year: retention unlinks past years from people, and a contact spanning the new year would
@@ -14,6 +16,7 @@ otherwise be counted again under its person's real key.
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Final
@@ -24,7 +27,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from bot.core.ports import ContactNote
-from bot.storage.models import MONTH_COUNTS, Contact, MonthTotal, Person, TopicMonth
+from bot.storage.models import (
+    MONTH_COUNTS,
+    ROLL_UP_SHARDS,
+    Contact,
+    MonthTotal,
+    Person,
+    TopicMonth,
+)
 from bot.storage.person_rows import PersonRow
 
 _TIME = Contact.__table__.c.ended_at.type
@@ -67,20 +77,31 @@ class _Upserts:
         topic = module.insert(TopicMonth)
         return cls(
             totals.on_conflict_do_update(
-                index_elements=[MonthTotal.month, MonthTotal.channel, MonthTotal.language],
+                index_elements=[
+                    MonthTotal.month,
+                    MonthTotal.channel,
+                    MonthTotal.language,
+                    MonthTotal.shard,
+                ],
                 set_={
                     name: getattr(MonthTotal, name) + getattr(totals.excluded, name)
                     for name in MONTH_COUNTS
                 },
             ),
             topic.on_conflict_do_update(
-                index_elements=[TopicMonth.month, TopicMonth.topic_id],
+                index_elements=[TopicMonth.month, TopicMonth.topic_id, TopicMonth.shard],
                 set_={"contacts": TopicMonth.contacts + topic.excluded.contacts},
             ),
         )
 
 
 _UPSERTS: Final = {name: _Upserts.for_dialect(name) for name in ("sqlite", "postgresql")}
+
+
+def shard_of(person_key: str) -> int:
+    """The roll-up rows a person's contacts add to: the same for all of a person's messages,
+    spread evenly over people (the key is a keyed hash, or random after erasure)."""
+    return zlib.crc32(person_key.encode()) % ROLL_UP_SHARDS
 
 
 def month_of(moment: datetime, zone: ZoneInfo) -> str:
@@ -212,6 +233,7 @@ async def _count(
                 "month": month,
                 "channel": person.channel,
                 "language": note.language or "",
+                "shard": shard_of(person.key),
                 **changes,
             },
         )
@@ -227,7 +249,10 @@ async def _count(
     if new_topics:
         await connection.execute(
             upserts.topic_month,
-            [{"month": month, "topic_id": topic, "contacts": 1} for topic in new_topics],
+            [
+                {"month": month, "topic_id": topic, "shard": shard_of(person.key), "contacts": 1}
+                for topic in new_topics
+            ],
         )
         # A new list, so the ORM sees the change to the JSON column.
         person.contact_topics = [*(person.contact_topics or []), *new_topics]

@@ -146,6 +146,8 @@ class MonthTotal(Base):
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
     """Of the first help in the month for beneficiaries, of the first message otherwise;
     empty when not known yet."""
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
+    """Which of ``ROLL_UP_SHARDS`` rows of the same total this is (readers sum them)."""
     contacts: Mapped[int] = mapped_column(Integer)
     answered: Mapped[int] = mapped_column(Integer)
     """Contacts the bot answered in that were not handed off."""
@@ -156,6 +158,12 @@ class MonthTotal(Base):
     new_beneficiaries: Mapped[int] = mapped_column(Integer)
     """Beneficiaries helped for the first time in the month's calendar year."""
 
+
+ROLL_UP_SHARDS: Final = 16
+"""Rows each roll-up total is spread over, by person. An upsert holds its row until its
+transaction commits, and a commit waits for the disk: with one row per month and language,
+every new contact waited for the commits of all the others in its language (and every
+answer for those on its topic), so one slow flush held up every message behind it."""
 
 MONTH_COUNTS: Final = (
     "contacts",
@@ -175,6 +183,8 @@ class TopicMonth(Base):
 
     month: Mapped[str] = mapped_column(String(7), primary_key=True)
     topic_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0, server_default="0")
+    """As ``MonthTotal.shard``."""
     contacts: Mapped[int] = mapped_column(Integer)
 
 
