@@ -1,4 +1,5 @@
-"""The report's numbers, read from the monthly roll-ups: a few rows a month, never contacts.
+"""The report's numbers, read from the monthly roll-ups: a few hundred rows a month at most,
+never the contacts.
 
 ``month_totals`` (by month, channel and language) and ``topic_months`` are written with the
 contacts they sum (see bot/storage/contacts.py). A contact belongs to the month in which it
