@@ -132,12 +132,11 @@ class SqlPendingReplies:
                 .where(ProcessedEvent.channel == channel, ProcessedEvent.pending.is_not(None))
                 .order_by(ProcessedEvent.id)
             )
-            found = [
+            return [
                 Undelivered(channel, event_id, address, self._left_of(channel, event_id, pending))
                 for event_id, address, pending in rows
                 if address is not None and pending
             ]
-            return [event for event in found if event.replies]
 
     def _left_of(self, channel: str, event_id: str, pending: list[Any]) -> list[Reply]:
         """The event's replies still to send: the journal may know that the first went out."""
