@@ -43,6 +43,19 @@ async def test_a_recorded_delivery_is_not_sent_again_after_a_crash(
     await after_restart.close()
 
 
+async def test_an_event_this_run_is_still_sending_is_not_listed_for_resending(
+    core: Core, tmp_path: Path
+) -> None:
+    # Matrix asks for what is left after its first sync, while it already answers new events.
+    await answered(core, "left by the last run")
+    ledger = SqlPendingReplies(core.database, tmp_path / "delivered.jsonl")
+    await ledger.open()
+    await answered(core, "committed, being sent now")
+    left = await ledger.undelivered(Channel.TELEGRAM)
+    assert [event.event_id for event in left] == ["left by the last run"]
+    await ledger.close()
+
+
 async def test_closing_settles_the_batch_in_the_database(core: Core, tmp_path: Path) -> None:
     for event_id in ("1", "2", "3"):
         await answered(core, event_id)

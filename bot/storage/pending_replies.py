@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.messages import Link, Option, Reply
@@ -69,10 +69,16 @@ class SqlPendingReplies:
     def __init__(self, engine: AsyncEngine, journal: Path | None = None) -> None:
         self._engine = engine
         self._journal = DeliveryJournal(journal, self._settle_all) if journal else None
+        self._last_before_start: int | None = None
+        """The newest event stored before ``open``; None when not opened (tests)."""
 
     async def open(self) -> None:
-        """Settle what the journal noted before the last stop or crash."""
+        """Settle what the journal noted before the last stop or crash, and mark where this
+        run's events begin."""
         await open_journal(self._journal, "deliveries")
+        async with self._engine.connect() as connection:
+            newest = await connection.scalar(select(func.max(ProcessedEvent.id)))
+        self._last_before_start = 0 if newest is None else int(newest)
 
     async def close(self) -> None:
         await close_journal(self._journal)
@@ -122,16 +128,25 @@ class SqlPendingReplies:
                     )
 
     async def undelivered(self, channel: str) -> list[Undelivered]:
-        """The channel's events with replies still to deliver, oldest first."""
+        """The channel's events with replies still to deliver, oldest first: once opened,
+        only those stored before ``open``, by an earlier run.
+
+        Matrix asks after its first sync, while it already answers new events. An event of
+        this run that is committed but still being sent is not undelivered; listing it would
+        send its replies twice.
+        """
         if self._journal is not None and self._journal.recording:
-            # Matrix asks while it already answers: what the journal holds is delivered.
+            # What the journal holds is delivered.
             await self._journal.flush()
+        query = (
+            select(ProcessedEvent.event_id, ProcessedEvent.address, ProcessedEvent.pending)
+            .where(ProcessedEvent.channel == channel, ProcessedEvent.pending.is_not(None))
+            .order_by(ProcessedEvent.id)
+        )
+        if self._last_before_start is not None:
+            query = query.where(ProcessedEvent.id <= self._last_before_start)
         async with self._engine.connect() as connection:
-            rows = await connection.execute(
-                select(ProcessedEvent.event_id, ProcessedEvent.address, ProcessedEvent.pending)
-                .where(ProcessedEvent.channel == channel, ProcessedEvent.pending.is_not(None))
-                .order_by(ProcessedEvent.id)
-            )
+            rows = await connection.execute(query)
             return [
                 Undelivered(channel, event_id, address, self._left_of(channel, event_id, pending))
                 for event_id, address, pending in rows
