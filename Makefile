@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run chat test bench bench-reports bench-matrix bench-soak bench-kills lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test bench bench-reports bench-matrix bench-soak bench-engine bench-kills lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -42,6 +42,11 @@ bench-matrix: $(STAMP) $(MO)
 ## (needs PostgreSQL on 127.0.0.1:5432, which it restarts once)
 bench-soak: $(STAMP) $(MO)
 	$(BIN)/python -m bench.soak --messages $(or $(N),100000) --people $(or $(M),5000) --rate $(or $(RATE),100)
+
+## bench-engine: CPU time and SQL statements per message in the dialogue engine alone
+## (DB=sqlite, or PostgreSQL on 127.0.0.1:5432 by default)
+bench-engine: $(STAMP) $(MO)
+	$(BIN)/python -m bench.engine_cpu --db $(or $(DB),postgres)
 
 ## bench-kills: many kill -9s of the bot under steady load; messages lost and repeated per kill
 ## (needs PostgreSQL on 127.0.0.1:5432)

@@ -68,7 +68,8 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     await api.start()
     api.members[STAFF_CHAT] = {STAFF_ID: "administrator"}
     workdir = Path(tempfile.mkdtemp(prefix="infopoint-soak-"))
-    bot = BotProcess([sys.executable, "-m", "bot", "run"], bot_environment(api, workdir), workdir)
+    environment = bot_environment(api, workdir) | {"INFOPOINT_LOG_LEVEL": args.log_level}
+    bot = BotProcess([sys.executable, "-m", "bot", "run"], environment, workdir)
     bot.start()
     await api.wait_for("setMyCommands", 5, timeout=120)
     steps = max(3, args.messages // args.people)
@@ -112,6 +113,11 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     expected = {user["id"]: sum(counts) for user, _, counts in people_for(0, args.people, steps)}
     received = {chat: len(api.received[chat]) for chat in expected}
     repeated = [api.bodies[chat] for chat, want in expected.items() if received[chat] > want]
+    short = [
+        {"chat": chat, "received": api.bodies[chat]}
+        for chat, want in expected.items()
+        if received[chat] < want
+    ]
     echo = await echo_yardstick(api, workdir, capacity.steps, args.concurrency)
     await api.stop()
     events = {"faults_injected": injected} | events
@@ -130,6 +136,11 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
     return figures | {
         "postgres_commit": await floor,
         "chats_with_more_than_expected": repeated[:3],
+        "chats_with_fewer_than_expected": short[:3],
+        "steps_timed_out": {
+            phase: tally.late[:5]
+            for phase, tally in (("capacity", capacity), ("clean", clean), ("faulted", faulted))
+        },
     }
 
 
@@ -197,6 +208,7 @@ def main() -> None:
         action="store_true",
         help="through a local Synapse (installed on first use) instead of the fake Bot API",
     )
+    parser.add_argument("--log-level", default="WARNING", help="the bot's")
     args = parser.parse_args()
     started = datetime.now(UTC)
     result = asyncio.run(soak_matrix(args) if args.matrix else soak(args))

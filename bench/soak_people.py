@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import secrets
 import statistics
 import time
 from collections import defaultdict
@@ -50,6 +51,9 @@ class SoakApi(FakeBotApi):
 
     def __init__(self) -> None:
         super().__init__()
+        # A token of its own: a bot left running by an earlier soak would otherwise poll this
+        # one if it got the same port, taking and confirming this run's updates.
+        self.token = f"123456:soak-{secrets.token_hex(8)}"
         self.received: dict[int, list[float]] = defaultdict(list)
         self.bodies: dict[int, list[str]] = defaultdict(list)
         """The start of each message's text, by chat: what a chat got twice."""
@@ -92,6 +96,8 @@ class Tally:
     steps: int = 0
     latencies: list[float] = field(default_factory=list)
     timed_out: int = 0
+    late: list[tuple[int, int]] = field(default_factory=list)
+    """The chat and step number of each step that timed out."""
     started: float = field(default_factory=time.perf_counter)
     finished: float = 0.0
 
@@ -141,7 +147,7 @@ async def run_person(
 ) -> None:
     """One person's script, each step sent once the previous one was fully answered."""
     chat = user["id"]
-    for step, expected in zip(script, counts, strict=True):
+    for number, (step, expected) in enumerate(zip(script, counts, strict=True)):
         before = len(api.received[chat])
         sent_at = time.perf_counter()
         if step.choice is not None:
@@ -153,6 +159,7 @@ async def run_person(
             continue
         if not await wait_for_messages(api, chat, before + expected, within=ANSWER_WITHIN):
             tally.timed_out += 1
+            tally.late.append((chat, number))
             continue
         tally.latencies.append(api.received[chat][before] - sent_at)
 

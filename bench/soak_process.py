@@ -13,7 +13,7 @@ from pathlib import Path
 import psycopg
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-DATABASE = "infopoint_soak"
+DATABASE_PREFIX = "infopoint_soak"
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -73,11 +73,28 @@ class BotProcess:
             await asyncio.sleep(1)
 
 
-def fresh_database() -> str:
+def fresh_database(name: str | None = None) -> str:
+    """A new, empty database: ``name``, or one for this run, after the earlier runs' are
+    dropped.
+
+    Each run's has a name of its own because a bot an earlier run left behind (a soak cut
+    short, whose bot is still finishing its batch) reconnects to its database by name. Had
+    this run's the same name, it would write into it: its claims of update ids 1, 2, ... (every
+    fake counts from 1) would make this run's bot skip the updates with those ids, and this
+    run's people (the same Telegram ids) would be known before they wrote.
+    """
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        admin.execute(f'CREATE DATABASE "{DATABASE}"')
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{DATABASE}"
+        if name is None:
+            earlier = admin.execute(
+                "SELECT datname FROM pg_database WHERE datname LIKE %s",
+                (f"{DATABASE_PREFIX}%",),
+            )
+            for (old,) in earlier.fetchall():
+                admin.execute(f'DROP DATABASE IF EXISTS "{old}" WITH (FORCE)')
+            name = f"{DATABASE_PREFIX}_{os.getpid()}_{int(time.time())}"
+        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.execute(f'CREATE DATABASE "{name}"')
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
 
 
 def restart_postgres() -> float:
