@@ -161,8 +161,8 @@ async def _start_jobs(
     async def remind() -> object:
         return await core.staff.remind(datetime.now(UTC))
 
-    # Staff answers and closing questions stored but not sent when the bot last stopped go
-    # out now.
+    # Staff answers, closing questions and reopening notices stored but not sent when the bot
+    # last stopped go out now.
     await core.staff.retry_pending(datetime.now(UTC))
 
     async def tell_staff(refused: ReloadOutcome) -> None:

@@ -408,6 +408,10 @@ async def test_a_reply_stored_before_a_crash_is_sent_at_the_next_start(desk: Des
 
 
 QUESTION = "Працівники закрили ваше звернення #1. Чи ми допомогли?"
+REOPENED = (
+    "Ваше звернення #1 відкрите: усе, що ви тут пишете, надходить працівникам. "
+    "/cancel його закриває."
+)
 
 
 async def test_a_closing_whose_question_a_crash_held_back_asks_it_at_the_next_start(
@@ -443,6 +447,44 @@ async def test_a_ticket_reopened_before_its_question_went_out_is_not_rated(desk:
     await staff(desk, ANNA, StaffCommand.REOPEN, 1)
     assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
     assert QUESTION not in desk.messenger.texts("olena")
+
+
+async def test_a_reopening_whose_notice_a_crash_held_back_is_told_at_the_next_start(
+    desk: Desk,
+) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    # Reopened and committed, then the process died before telling her.
+    await desk.core.tickets.reopen(1, MONDAY_NOON)
+    later = MONDAY_NOON + timedelta(minutes=1)
+    # After the restart Telegram delivers the /reopen again: the ticket is open already.
+    assert await staff(desk, ANNA, StaffCommand.REOPEN, 1, at=later) == (
+        "Nie można ponownie otworzyć #1 (osoba usunęła swoje dane albo zgłoszenie jest otwarte)."
+    )
+    assert desk.messenger.texts("olena") == [QUESTION]
+    assert await desk.core.staff.retry_pending(later) == 1
+    assert desk.messenger.texts("olena")[1:] == [REOPENED]
+    assert await desk.core.staff.retry_pending(later) == 0
+    assert len(desk.messenger.texts("olena")) == 2
+
+
+async def test_a_reopening_tells_the_person_once(desk: Desk) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    await staff(desk, ANNA, StaffCommand.REOPEN, 1)
+    assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+    assert desk.messenger.texts("olena") == [QUESTION, REOPENED]
+
+
+async def test_a_ticket_closed_again_before_its_reopening_was_told_only_asks_its_question(
+    desk: Desk,
+) -> None:
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    await desk.core.tickets.reopen(1, MONDAY_NOON)  # then a crash
+    await staff(desk, ANNA, StaffCommand.CLOSE, 1)
+    assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+    assert desk.messenger.texts("olena") == [QUESTION, QUESTION]
 
 
 async def test_a_staff_answer_delivered_again_after_a_restart_is_sent_once(desk: Desk) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from bot.app import Core, build_core
@@ -74,6 +75,10 @@ async def main():
     anna = StaffMember("telegram:501", "Anna Nowak")
     if sys.argv[3] == "/close":
         action = StaffAction(anna, StaffCommand.CLOSE, 1)
+    elif sys.argv[3] == "/reopen":  # of a ticket closed, and its question asked, before
+        await core.tickets.close(1, now)
+        await core.tickets.question_asked(1)
+        action = StaffAction(anna, StaffCommand.REOPEN, 1)
     else:
         action = StaffAction(anna, StaffCommand.REPLY, 1, sys.argv[3])
     await core.staff.act(action, now)
@@ -97,8 +102,8 @@ class RecordingMessenger:
 
 
 async def crash_after_sending_an_answer(workdir: Path, answer: str = ANSWER) -> list[str]:
-    """Run the child (staff send ``answer``, or close the ticket with "/close"); what its
-    messenger sent before it was killed."""
+    """Run the child (staff send ``answer``, close the ticket with "/close", or reopen it
+    with "/reopen"); what its messenger sent before it was killed."""
     child = await asyncio.create_subprocess_exec(
         sys.executable,
         "-c",
@@ -146,21 +151,38 @@ async def test_a_staff_answer_sent_just_before_a_kill_is_not_sent_again(tmp_path
         await core.database.dispose()
 
 
-async def test_a_closing_question_sent_just_before_a_kill_is_not_asked_again(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("command", "told", "still_to_tell"),
+    [
+        (
+            "/close",
+            "Працівники закрили ваше звернення #1. Чи ми допомогли?",
+            "pending_questions",
+        ),
+        (
+            "/reopen",
+            "Ваше звернення #1 відкрите: усе, що ви тут пишете, надходить працівникам. "
+            "/cancel його закриває.",
+            "pending_reopen_notices",
+        ),
+    ],
+)
+async def test_what_staff_did_told_the_person_just_before_a_kill_is_not_told_again(
+    tmp_path: Path, command: str, told: str, still_to_tell: str
 ) -> None:
-    sent_before_crash = await crash_after_sending_an_answer(tmp_path, "/close")
-    assert sent_before_crash == ["Працівники закрили ваше звернення #1. Чи ми допомогли?"]
+    sent_before_crash = await crash_after_sending_an_answer(tmp_path, command)
+    assert sent_before_crash == [told]
 
     core = await build_core(make_settings(tmp_path, knowledge_dir=ROOT / "knowledge"))
     try:
-        assert await core.tickets.pending_questions() == [1], "the database never learned"
+        pending = getattr(core.tickets, still_to_tell)
+        assert await pending() == [1], "the database never learned"
         messenger = RecordingMessenger()
         core.people.channels[Channel.TELEGRAM] = messenger
         await core.tickets.open_journal()
         assert await core.staff.retry_pending(datetime.now(UTC)) == 0
         assert messenger.sent == []
-        assert await core.tickets.pending_questions() == []
+        assert await pending() == []
         await core.tickets.close_journal()
     finally:
         await core.database.dispose()

@@ -96,7 +96,7 @@ class StaffDesk:
         self._sending: KeyedLocks[int] = KeyedLocks()
         """One per staff answer on its way, so that no other path sends it meanwhile."""
         self._asking: KeyedLocks[int] = KeyedLocks()
-        """One per ticket whose closing question is on its way, likewise."""
+        """One per ticket whose closing question or reopening notice is on its way, likewise."""
 
     async def act(self, action: StaffAction, now: datetime) -> Reply:  # noqa: PLR0911
         """Do ``action``; returns the answer for the staff member who asked."""
@@ -178,11 +178,26 @@ class StaffDesk:
             return self.screens.said(said.OTHER_OPEN, other=result)
         if result is None:
             return await self._not_open(number, said.CANNOT_REOPEN)
-        address = await self._store.address(number)
-        if address is not None:
-            await self._outbox.send(address, [self._person.already_open(address.language, number)])
+        await self._tell_reopened_if_pending(number)
         await self._events.changed(number, None)
         return self.screens.said(said.REOPENED, number=number)
+
+    async def _tell_reopened_if_pending(self, number: int) -> bool:
+        """Tell the person of a ticket staff reopened that it is open again, unless that was
+        done or is being done (False then); stored with the reopening, like the closing's
+        question, and under the same lock, so the two never cross."""
+        async with self._asking.hold(number):
+            if not await self._store.reopen_notice_pending(number):
+                return False
+            address = await self._store.address(number)
+            failure = None
+            if address is not None:  # None: the person asked to be forgotten meanwhile
+                notice = self._person.already_open(address.language, number)
+                failure = await self._outbox.send(address, [notice])
+            await self._store.reopen_notice_sent(number)
+        if failure is not None:
+            log.warning("ticket #%d: could not tell the person it is open again", number)
+        return True
 
     async def _reply(self, number: int, action: StaffAction, now: datetime) -> Reply:
         text, staff, event = action.text or "", action.staff, action.event
@@ -211,8 +226,8 @@ class StaffDesk:
         return self.screens.said(message if exists else said.NOT_FOUND, number=number)
 
     async def retry_pending(self, now: datetime) -> int:
-        """Deliver staff answers and closing questions stored but never sent (the bot
-        stopped in between); how many."""
+        """Deliver staff answers, closing questions and reopening notices stored but never
+        sent (the bot stopped in between); how many."""
         sent = 0
         for line_id, _, _ in await self._store.pending_replies():
             # The messengers already take staff messages: an answer stored a moment ago is
@@ -221,6 +236,9 @@ class StaffDesk:
                 sent += 1
         for number in await self._store.pending_questions():
             if await self._ask_if_pending(number, now):
+                sent += 1
+        for number in await self._store.pending_reopen_notices():
+            if await self._tell_reopened_if_pending(number):
                 sent += 1
         return sent
 

@@ -202,6 +202,18 @@ class TicketStore(Protocol):
         """The closing question went out, or cannot go out: never to be sent again."""
         ...
 
+    async def reopen_notice_pending(self, number: int) -> bool:
+        """Whether the person of a ticket staff reopened is still to be told."""
+        ...
+
+    async def pending_reopen_notices(self) -> list[int]:
+        """Tickets staff reopened whose notice never went out (a crash in between)."""
+        ...
+
+    async def reopen_notice_sent(self, number: int) -> None:
+        """The reopening's notice went out, or cannot go out: never to be sent again."""
+        ...
+
     async def address(self, number: int) -> PersonAddress | None: ...
 
     async def offer(self, number: int, options: list[list[str]], now: datetime) -> None:

@@ -263,6 +263,9 @@ class Ticket(Base):
     question_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
     """Staff closed it and the person is still to be asked "did we help?": set with the
     closing, so that a crash before the question went out sends it at the next start."""
+    reopen_notice_pending: Mapped[bool] = mapped_column(Boolean, server_default=false())
+    """Staff reopened it and the person is still to be told: set with the reopening, for the
+    same reason. A closing clears it, as a reopening clears ``question_pending``."""
 
 
 class TicketMessage(Base):

@@ -1,10 +1,11 @@
 """What staff send a person, delivered once: settled in the database, first noted in a journal.
 
-A staff answer is stored as pending before it is sent, and so is the "did we help?" question
-of a closing; what is still pending at start is sent then (``StaffDesk.retry_pending``).
-Settling it after the send took a transaction, so a kill -9 or a database restart in between
-made the next start send it twice. The journal (see delivery_journal.py) notes the delivery
-before the first await after the send; at start it is read back before anything is resent.
+A staff answer is stored as pending before it is sent, and so are the "did we help?" question
+of a closing and the notice of a reopening; what is still pending at start is sent then
+(``StaffDesk.retry_pending``). Settling it after the send took a transaction, so a kill -9
+or a database restart in between made the next start send it twice. The journal (see
+delivery_journal.py) notes the delivery before the first await after the send; at start it
+is read back before anything is resent.
 """
 
 from __future__ import annotations
@@ -31,6 +32,13 @@ JOURNAL_KIND: Final = "staff-answer"
 """The journal's first field for a staff answer's line id (its second field)."""
 QUESTION_KIND: Final = "closing-question"
 """The journal's first field for the ticket whose closing question was asked."""
+REOPEN_KIND: Final = "reopen-notice"
+"""The journal's first field for the ticket whose person was told it is open again."""
+_NOTICES: Final = {
+    QUESTION_KIND: Ticket.question_pending,
+    REOPEN_KIND: Ticket.reopen_notice_pending,
+}
+"""What staff did to a ticket that the person is told of, and the flag stored with it."""
 
 
 class StaffAnswerLedger:
@@ -98,29 +106,47 @@ class StaffAnswerLedger:
     async def question_asked(self, number: int) -> None:
         """The closing question of ticket ``number`` went out (or cannot): not to be sent
         again."""
+        await self._notice_settled(QUESTION_KIND, number)
+
+    async def question_pending(self, number: int) -> bool:
+        return await self._notice_pending(QUESTION_KIND, number)
+
+    async def pending_questions(self) -> list[int]:
+        """Tickets whose closing question a crash kept from going out."""
+        return await self._pending_notices(QUESTION_KIND)
+
+    async def reopen_notice_sent(self, number: int) -> None:
+        """The person of ticket ``number`` was told it is open again (or cannot be)."""
+        await self._notice_settled(REOPEN_KIND, number)
+
+    async def reopen_notice_pending(self, number: int) -> bool:
+        return await self._notice_pending(REOPEN_KIND, number)
+
+    async def pending_reopen_notices(self) -> list[int]:
+        """Tickets whose reopening a crash kept from being told to the person."""
+        return await self._pending_notices(REOPEN_KIND)
+
+    async def _notice_settled(self, kind: str, number: int) -> None:
         if self._journal is not None and self._journal.recording:
-            self._journal.delivered(QUESTION_KIND, str(number))
+            self._journal.delivered(kind, str(number))
 
         async def attempt() -> None:
             async with self._sessions() as session, session.begin():
-                await _question_settled(session, number)
+                await _notice_settled(session, kind, number)
 
         await through_outages(attempt, is_database_outage)
 
     @waits_out_outages
-    async def question_pending(self, number: int) -> bool:
+    async def _notice_pending(self, kind: str, number: int) -> bool:
         async with self._sessions() as session:
-            pending = await session.scalar(
-                select(Ticket.question_pending).where(Ticket.id == number)
-            )
+            pending = await session.scalar(select(_NOTICES[kind]).where(Ticket.id == number))
             return bool(pending)
 
     @waits_out_outages
-    async def pending_questions(self) -> list[int]:
-        """Tickets whose closing question a crash kept from going out."""
+    async def _pending_notices(self, kind: str) -> list[int]:
         async with self._sessions() as session:
             found = await session.scalars(
-                select(Ticket.id).where(Ticket.question_pending).order_by(Ticket.id)
+                select(Ticket.id).where(_NOTICES[kind]).order_by(Ticket.id)
             )
             return list(found)
 
@@ -131,8 +157,8 @@ class StaffAnswerLedger:
             for kind, key in noted:
                 if kind == JOURNAL_KIND:
                     await self._settle_line(session, int(key), None, False, now)
-                elif kind == QUESTION_KIND:
-                    await _question_settled(session, int(key))
+                elif kind in _NOTICES:
+                    await _notice_settled(session, kind, int(key))
 
     async def _settle_line(
         self,
@@ -175,5 +201,5 @@ class StaffAnswerLedger:
         await record_contact(session, person, note, now=now, gap=self._contact_gap, zone=self._zone)
 
 
-async def _question_settled(session: AsyncSession, number: int) -> None:
-    await session.execute(update(Ticket).where(Ticket.id == number).values(question_pending=False))
+async def _notice_settled(session: AsyncSession, kind: str, number: int) -> None:
+    await session.execute(update(Ticket).where(Ticket.id == number).values({_NOTICES[kind]: False}))

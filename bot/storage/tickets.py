@@ -109,7 +109,13 @@ class SqlTicketStore:
                 .where(Ticket.id == number, Ticket.status == OPEN)
                 # The question is stored with the closing: a crash before it goes out
                 # must not lose it, and the closing is not done again after a restart.
-                .values(status=CLOSED, closed_at=now, closed_by="staff", question_pending=True)
+                .values(
+                    status=CLOSED,
+                    closed_at=now,
+                    closed_by="staff",
+                    question_pending=True,
+                    reopen_notice_pending=False,  # closed again: the question says so
+                )
             )
             ticket = await session.get(Ticket, number, populate_existing=True)
             if ticket is None:
@@ -155,6 +161,9 @@ class SqlTicketStore:
                 return person.ticket_id
             ticket.status, ticket.closed_at, ticket.closed_by = OPEN, None, None
             ticket.rated = ticket.question_pending = False  # open again: nothing to rate
+            # Stored with the reopening, like the closing's question: a crash before the
+            # person is told must not leave them thinking their request is closed.
+            ticket.reopen_notice_pending = True
             person.ticket_id = number
             await session.flush()
             return await _view(session, ticket, history=False)
@@ -217,6 +226,15 @@ class SqlTicketStore:
 
     async def question_asked(self, number: int) -> None:
         await self._answers.question_asked(number)
+
+    async def reopen_notice_pending(self, number: int) -> bool:
+        return await self._answers.reopen_notice_pending(number)
+
+    async def pending_reopen_notices(self) -> list[int]:
+        return await self._answers.pending_reopen_notices()
+
+    async def reopen_notice_sent(self, number: int) -> None:
+        await self._answers.reopen_notice_sent(number)
 
     @waits_out_outages
     async def address(self, number: int) -> PersonAddress | None:
