@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import ContactNote
 from bot.storage.models import (
@@ -115,7 +115,7 @@ def aware(moment: datetime) -> datetime:
 
 
 async def record_contact(
-    session: AsyncSession,
+    connection: AsyncConnection,
     person: Person | PersonRow,
     note: ContactNote,
     *,
@@ -125,7 +125,6 @@ async def record_contact(
 ) -> int:
     """Extend the person's open contact or start one, keeping the roll-ups in step; returns
     the contact's id. The person's row is changed in place and saved with the transaction."""
-    connection = await session.connection()
     upserts = _UPSERTS[connection.dialect.name]
     month = month_of(now, zone)
     open_contact = _open_contact(person, now, gap, month)

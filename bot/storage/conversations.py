@@ -9,7 +9,7 @@ from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, bindparam, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from bot.core.messages import Reply
 from bot.core.ports import (
@@ -49,13 +49,16 @@ _HOLD: Final = (
 class SqlConversation:
     """One transaction's view of people, their state, contacts and processed events.
 
-    The per-message path (claim, person, contact, replies) is plain SQL on the session's
+    The per-message path (claim, person, contact, replies) is plain SQL on the transaction's
     connection; the person's row is written once, when the transaction ends (``flush``).
-    Tickets, erasure and assessments, which are rare, go through the ORM session.
+    Tickets, erasure and assessments, which are rare, go through an ORM session made on the
+    same connection when first needed: most messages need none, and making one, with its
+    transaction bookkeeping, cost each message as much as one of its statements.
     """
 
-    def __init__(self, session: AsyncSession, contact_gap: timedelta, zone: ZoneInfo) -> None:
-        self._session = session
+    def __init__(self, connection: AsyncConnection, contact_gap: timedelta, zone: ZoneInfo) -> None:
+        self._connection = connection
+        self._orm: AsyncSession | None = None
         self._contact_gap = contact_gap
         self._zone = zone
         self._person: PersonRow | None = None
@@ -64,9 +67,17 @@ class SqlConversation:
         self._claimed: int | None = None
         self._held: tuple[str, list[dict[str, Any]]] | None = None
 
+    @property
+    def _session(self) -> AsyncSession:
+        """The ORM session of this transaction, made on first use."""
+        if self._orm is None:
+            # Bound to a connection in a transaction, the session joins it: the transaction
+            # is committed or rolled back by SqlConversationStore.begin, not by the session.
+            self._orm = AsyncSession(bind=self._connection, expire_on_commit=False)
+        return self._orm
+
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
-        connection = await self._session.connection()
-        self._claimed = await event_claims.claim(connection, channel, event_id, now)
+        self._claimed = await event_claims.claim(self._connection, channel, event_id, now)
         return self._claimed is not None
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
@@ -75,8 +86,7 @@ class SqlConversation:
         self._held = (address, [reply_to_json(reply) for reply in replies])
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
-        connection = await self._session.connection()
-        row = await person_rows.load_or_create(connection, key, channel, now)
+        row = await person_rows.load_or_create(self._connection, key, channel, now)
         self._person = row
         data = row.data
         state = ConversationState(
@@ -117,7 +127,7 @@ class SqlConversation:
         self, key: str, channel: str, note: ContactNote, now: datetime
     ) -> None:
         await record_contact(
-            self._session,
+            self._connection,
             self._loaded(key),
             note,
             now=now,
@@ -126,8 +136,9 @@ class SqlConversation:
         )
 
     async def flush(self) -> None:
-        """Write what the event changed of the person, and the replies held for delivery."""
-        connection = await self._session.connection()
+        """Write what the event changed of the person, the replies held for delivery, and
+        what the ORM session holds."""
+        connection = self._connection
         if self._person is not None and self._changed is not None:
             await person_rows.write(connection, self._person, self._changed)
         if self._held is not None:
@@ -135,6 +146,13 @@ class SqlConversation:
             await connection.execute(
                 _HOLD, {"claimed": self._claimed, "address": address, "pending": pending}
             )
+        if self._orm is not None:
+            await self._orm.flush()
+
+    async def close(self) -> None:
+        """Let go of the ORM session, if one was made (the transaction is not ended)."""
+        if self._orm is not None:
+            await self._orm.close()
 
     def _loaded(self, key: str) -> PersonRow:
         if self._person is None or self._person.key != key:
@@ -192,16 +210,19 @@ class SqlConversationStore:
         contact_gap: timedelta = DEFAULT_CONTACT_GAP,
         zone: ZoneInfo = WARSAW,
     ) -> None:
-        self._sessions = async_sessionmaker(engine, expire_on_commit=False)
+        self._engine = engine
         self._contact_gap = contact_gap
         self._zone = zone
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlConversation]:
-        async with self._sessions() as session, session.begin():
-            conversation = SqlConversation(session, self._contact_gap, self._zone)
-            yield conversation
-            await conversation.flush()
+        async with self._engine.begin() as connection:
+            conversation = SqlConversation(connection, self._contact_gap, self._zone)
+            try:
+                yield conversation
+                await conversation.flush()
+            finally:
+                await conversation.close()
 
     def is_outage(self, error: BaseException) -> bool:
         return is_database_outage(error)

@@ -198,7 +198,14 @@ class StaffAnswerLedger:
         if person is None:
             return
         note = ContactNote(ticket.language, handed_off=True, staff_helped=True)
-        await record_contact(session, person, note, now=now, gap=self._contact_gap, zone=self._zone)
+        await record_contact(
+            await session.connection(),
+            person,
+            note,
+            now=now,
+            gap=self._contact_gap,
+            zone=self._zone,
+        )
 
 
 async def _notice_settled(session: AsyncSession, kind: str, number: int) -> None:
