@@ -19,14 +19,11 @@ import argparse
 import asyncio
 import json
 import random
-import sys
-import tempfile
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
-from bench.soak import bot_environment
-from bench.soak_people import STAFF_CHAT, STAFF_ID, SoakApi, people_for, run_paced, summary
+from bench.soak import start_bot
+from bench.soak_people import SoakApi, people_for, run_paced, summary
 from bench.soak_process import BotProcess
 from bench.soak_scripts import prepare
 
@@ -87,11 +84,7 @@ async def kill_repeatedly(
 async def measure(args: argparse.Namespace) -> dict[str, Any]:
     api = RestartingApi()
     await api.start()
-    api.members[STAFF_CHAT] = {STAFF_ID: "administrator"}
-    workdir = Path(tempfile.mkdtemp(prefix="infopoint-kills-"))
-    environment = bot_environment(api, workdir) | {"INFOPOINT_LOG_LEVEL": args.log_level}
-    bot = BotProcess([sys.executable, "-m", "bot", "run"], environment, workdir)
-    bot.start()
+    workdir, bot = start_bot(api, "infopoint-kills-", args.log_level)
     async with asyncio.timeout(START_WITHIN):
         await api.wait_started(1)
     await prepare(STEPS)

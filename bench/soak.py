@@ -66,11 +66,7 @@ KILL_DELAY = random.Random(11)  # noqa: S311 - when to crash the bot, not a secr
 async def soak(args: argparse.Namespace) -> dict[str, Any]:
     api = SoakApi()
     await api.start()
-    api.members[STAFF_CHAT] = {STAFF_ID: "administrator"}
-    workdir = Path(tempfile.mkdtemp(prefix="infopoint-soak-"))
-    environment = bot_environment(api, workdir) | {"INFOPOINT_LOG_LEVEL": args.log_level}
-    bot = BotProcess([sys.executable, "-m", "bot", "run"], environment, workdir)
-    bot.start()
+    workdir, bot = start_bot(api, "infopoint-soak-", args.log_level)
     await api.wait_for("setMyCommands", 5, timeout=120)
     steps = max(3, args.messages // args.people)
     await prepare(steps)
@@ -142,6 +138,17 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
             for phase, tally in (("capacity", capacity), ("clean", clean), ("faulted", faulted))
         },
     }
+
+
+def start_bot(api: SoakApi, prefix: str, log_level: str) -> tuple[Path, BotProcess]:
+    """``python -m bot run`` against ``api``, in a new folder named ``prefix``..., on a fresh
+    database; ``api`` has the staff group's administrator."""
+    api.members[STAFF_CHAT] = {STAFF_ID: "administrator"}
+    workdir = Path(tempfile.mkdtemp(prefix=prefix))
+    environment = bot_environment(api, workdir) | {"INFOPOINT_LOG_LEVEL": log_level}
+    bot = BotProcess([sys.executable, "-m", "bot", "run"], environment, workdir)
+    bot.start()
+    return workdir, bot
 
 
 def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:
