@@ -133,7 +133,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "postgres_commit": await floor,
         "chats_with_more_than_expected": repeated[:3],
         "chats_with_fewer_than_expected": short[:3],
-        "steps_timed_out": {
+        "late_steps": {
             phase: tally.late[:5]
             for phase, tally in (("capacity", capacity), ("clean", clean), ("faulted", faulted))
         },
