@@ -6,6 +6,7 @@ once. Everything runs real python-telegram-bot against the fake Bot API on 127.0
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -114,6 +115,36 @@ async def test_replies_left_by_an_outage_go_out_once_at_the_next_start(
         await second.stop()
         await core.database.dispose()
     assert texts_to(api, PIOTR["id"]) == [picker["text"]]
+
+
+async def test_a_stop_while_telegram_is_down_leaves_the_reply_for_the_next_start(
+    tmp_path: Path, api: FakeBotApi
+) -> None:
+    settings = make_settings(
+        tmp_path,
+        telegram={"token": api.token, "base_url": api.base_url, "rate_limit": False},
+    )
+    core = await build_core(settings)
+    ledger = SqlPendingReplies(core.database)
+    # The production back-off: each reply is tried for some two and a half minutes.
+    adapter = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
+    api.inject("sendMessage", *[Fault.server_error(503)] * 100)
+    await adapter.start()
+    try:
+        await api.send_text(PIOTR, "/start")
+        await api.wait_failed(1)
+        # The stop cuts the back-off short and tries no more: at most the try it cut short.
+        # Before, it waited out all ten (a timeout here does not show, as the polling's stop
+        # swallows the cancellation; the count of tries does).
+        async with asyncio.timeout(30):
+            await adapter.stop()
+        assert len(api.failed) <= 2
+        # The reply is still stored, for the next start.
+        [left] = await ledger.undelivered("telegram")
+        assert left.address == str(PIOTR["id"])
+        assert api.sent() == []
+    finally:
+        await core.database.dispose()
 
 
 async def test_with_retries_waits_as_told_and_gives_up_only_on_refusals() -> None:

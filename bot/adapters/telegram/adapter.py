@@ -139,6 +139,8 @@ class TelegramAdapter:
     async def stop(self) -> None:
         """Stop receiving, finish what is in hand, and close the connection."""
         app = self.application
+        # Replies the engine stored that Telegram does not take now wait for the next start.
+        self.delivery.stop_retrying()
         await self._polling.stop()
         if self._webhook is not None:
             await self._webhook.stop()

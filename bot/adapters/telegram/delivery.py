@@ -3,12 +3,16 @@
 Each send is retried through Telegram's flood waits (429), server errors, timeouts and network
 failures, with back-off. What the engine stored with the event is settled once Telegram took
 it, so a crash in between leaves it to be sent at the next start. A person who blocked the bot
-is given up on at once: retrying would never succeed.
+is given up on at once: retrying would never succeed. Once the bot is stopping, stored replies
+are not retried either: they wait for the next start, rather than holding up the stop for
+minutes while Telegram is unreachable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
@@ -41,29 +45,41 @@ async def with_retries(
     send: Callable[[], Awaitable[T]],
     delays: Sequence[float] = RETRY_DELAYS,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    stop: asyncio.Event | None = None,
 ) -> T:
     """Call ``send`` until Telegram takes it, waiting as a 429 asks and backing off after
-    5xx, timeouts and network errors. A refused request (400, 403) is not retried.
+    5xx, timeouts and network errors. A refused request (400, 403) is not retried, nor is
+    anything once ``stop`` is set (a wait in progress then ends at once).
 
     A timeout may hide a message Telegram did deliver; sending it again is the price of never
     losing one.
     """
+    if stop is not None:
+        sleep = functools.partial(_sleep_until, stop)
     attempt = 0
     while True:
         try:
             return await send()
         except RetryAfter as error:
+            if stop is not None and stop.is_set():
+                raise
             # Flood waits do not use up attempts: Telegram says exactly how long to wait.
             await sleep(retry_seconds(error.retry_after))
             continue
         except BadRequest:
             raise  # a subclass of NetworkError, but what we sent was wrong: retrying won't help
         except NetworkError as error:  # 5xx, timeouts, connection failures
-            if attempt >= len(delays):
+            if attempt >= len(delays) or (stop is not None and stop.is_set()):
                 raise
             log.warning("Telegram send failed (%s); retrying", type(error).__name__)
             await sleep(delays[attempt])
             attempt += 1
+
+
+async def _sleep_until(stop: asyncio.Event, seconds: float) -> None:
+    """Sleep ``seconds``, or until ``stop`` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
 
 
 def retry_seconds(retry_after: int | timedelta) -> float:
@@ -83,6 +99,11 @@ class ReplyDelivery:
         self._bot = bot
         self._ledger = ledger
         self._delays = delays
+        self._stopping = asyncio.Event()
+
+    def stop_retrying(self) -> None:
+        """The bot is stopping: a stored reply that fails is left for the next start."""
+        self._stopping.set()
 
     async def deliver(self, chat_id: int, event_id: str | None, replies: Sequence[Reply]) -> None:
         """Send ``replies`` in order; ``event_id`` names what the engine stored, if anything.
@@ -90,9 +111,13 @@ class ReplyDelivery:
         On a network failure that outlasts the retries the rest stays stored, to be sent at
         the next start; a refused reply is logged and skipped.
         """
+        # With a ledger, the engine stored the event's replies, which can wait for the next
+        # start. (Not the few notices it gives without a transaction, the flood notice and an
+        # outage's apology: these are dropped if Telegram is down while the bot stops.)
+        stop = self._stopping if event_id is not None and self._ledger is not None else None
         for index, reply in enumerate(replies):
             try:
-                await self.send_reply(chat_id, reply)
+                await self.send_reply(chat_id, reply, stop)
             except Undeliverable:
                 log.info("a person's chat no longer takes messages; their replies are dropped")
                 break
@@ -109,14 +134,19 @@ class ReplyDelivery:
                 await self._settle(event_id, replies[index + 1 :])
         await self._settle(event_id, ())
 
-    async def send_reply(self, chat_id: int, reply: Reply) -> Message:
-        """One reply, in parts when long: cut between paragraphs, its buttons under the last."""
+    async def send_reply(
+        self, chat_id: int, reply: Reply, stop: asyncio.Event | None = None
+    ) -> Message:
+        """One reply, in parts when long: cut between paragraphs, its buttons under the last;
+        no more tries once ``stop`` is set."""
         *first, last = split_html(render_html(reply))
         for part in first:
-            await self._send(chat_id, part, None)
-        return await self._send(chat_id, last, reply)
+            await self._send(chat_id, part, None, stop)
+        return await self._send(chat_id, last, reply, stop)
 
-    async def _send(self, chat_id: int, html: str, reply: Reply | None) -> Message:
+    async def _send(
+        self, chat_id: int, html: str, reply: Reply | None, stop: asyncio.Event | None
+    ) -> Message:
         async def send() -> Message:
             return await self._bot.send_message(
                 chat_id,
@@ -127,7 +157,7 @@ class ReplyDelivery:
             )
 
         try:
-            return await with_retries(send, self._delays)
+            return await with_retries(send, self._delays, stop=stop)
         except Forbidden as error:
             raise Undeliverable(error.message) from error
 
