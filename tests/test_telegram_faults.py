@@ -16,6 +16,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
 from bot.app import Core, build_core
+from bot.settings import Settings
 from bot.storage.pending_replies import SqlPendingReplies
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeBotApi, Fault
@@ -25,14 +26,21 @@ PIOTR = {"id": 4242, "is_bot": False, "first_name": "Piotr", "language_code": "p
 QUICK = (0.01,) * 5
 
 
-@pytest.fixture
-async def running(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[tuple[Core, TelegramAdapter]]:
+async def telegram_core(
+    tmp_path: Path, api: FakeBotApi
+) -> tuple[Settings, Core, SqlPendingReplies]:
+    """Settings for ``api``, the core built on them, and a ledger of stored replies."""
     settings = make_settings(
         tmp_path,
         telegram={"token": api.token, "base_url": api.base_url, "rate_limit": False},
     )
     core = await build_core(settings)
-    ledger = SqlPendingReplies(core.database)
+    return settings, core, SqlPendingReplies(core.database)
+
+
+@pytest.fixture
+async def running(tmp_path: Path, api: FakeBotApi) -> AsyncIterator[tuple[Core, TelegramAdapter]]:
+    settings, core, ledger = await telegram_core(tmp_path, api)
     adapter = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
     adapter.delivery = ReplyDelivery(adapter.application.bot, ledger, QUICK)
     await adapter.start()
@@ -86,12 +94,7 @@ async def test_a_person_who_blocked_the_bot_is_not_retried_and_others_are_answer
 async def test_replies_left_by_an_outage_go_out_once_at_the_next_start(
     tmp_path: Path, api: FakeBotApi
 ) -> None:
-    settings = make_settings(
-        tmp_path,
-        telegram={"token": api.token, "base_url": api.base_url, "rate_limit": False},
-    )
-    core = await build_core(settings)
-    ledger = SqlPendingReplies(core.database)
+    settings, core, ledger = await telegram_core(tmp_path, api)
     first = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
     # Telegram is down for longer than this run retries: the reply stays stored.
     first.delivery = ReplyDelivery(first.application.bot, ledger, (0.01,))
@@ -120,12 +123,7 @@ async def test_replies_left_by_an_outage_go_out_once_at_the_next_start(
 async def test_a_stop_while_telegram_is_down_leaves_the_reply_for_the_next_start(
     tmp_path: Path, api: FakeBotApi
 ) -> None:
-    settings = make_settings(
-        tmp_path,
-        telegram={"token": api.token, "base_url": api.base_url, "rate_limit": False},
-    )
-    core = await build_core(settings)
-    ledger = SqlPendingReplies(core.database)
+    settings, core, ledger = await telegram_core(tmp_path, api)
     # The production back-off: each reply is tried for some two and a half minutes.
     adapter = TelegramAdapter(settings.telegram, core.engine, pending=ledger)
     api.inject("sendMessage", *[Fault.server_error(503)] * 100)
