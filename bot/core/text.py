@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -16,13 +17,18 @@ def fold_latin(text: str) -> str:
     Cyrillic й, ї and ё must survive: they tell Ukrainian from Russian, so only marks on
     Latin letters are removed.
     """
-    out: list[str] = []
-    for char in text.translate(_LATIN_EXTRA).lower():
-        if "a" <= unicodedata.normalize("NFKD", char)[:1] <= "z":
-            out.append(unicodedata.normalize("NFKD", char)[0])
-        else:
-            out.append(char)
-    return "".join(out)
+    lowered = text.translate(_LATIN_EXTRA).lower()
+    if lowered.isascii():
+        return lowered
+    return "".join(map(_fold_char, lowered))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fold_char(char: str) -> str:
+    # Every message is folded several times (language, small talk, search, buttons), and
+    # decomposing each character anew was a tenth of the dialogue's own CPU.
+    decomposed = unicodedata.normalize("NFKD", char)
+    return decomposed[0] if "a" <= decomposed[:1] <= "z" else char
 
 
 def words(text: str) -> list[str]:
