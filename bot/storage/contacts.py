@@ -24,9 +24,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, and_, bindparam, case, func, insert, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.core.ports import ContactNote
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import (
     MONTH_COUNTS,
     ROLL_UP_SHARDS,
@@ -115,7 +115,7 @@ def aware(moment: datetime) -> datetime:
 
 
 async def record_contact(
-    connection: AsyncConnection,
+    sql: TransactionSql,
     person: Person | PersonRow,
     note: ContactNote,
     *,
@@ -125,15 +125,15 @@ async def record_contact(
 ) -> int:
     """Extend the person's open contact or start one, keeping the roll-ups in step; returns
     the contact's id. The person's row is changed in place and saved with the transaction."""
-    upserts = _UPSERTS[connection.dialect.name]
+    upserts = _UPSERTS[sql.dialect.name]
     month = month_of(now, zone)
     open_contact = _open_contact(person, now, gap, month)
     if open_contact is not None:
         contact_id, started_in = open_contact
-        await _extend(connection, contact_id, person, note, now)
-        await _count(connection, upserts, person, note, started_in, started=False)
+        await _extend(sql, contact_id, person, note, now)
+        await _count(sql, upserts, person, note, started_in, started=False)
         return contact_id
-    new_id = await connection.scalar(
+    new_id = await sql.scalar(
         _START,
         {
             "person_key": person.key,
@@ -154,7 +154,7 @@ async def record_contact(
     person.contact_ended_at = now
     person.contact_answered = person.contact_handed_off = person.contact_helped = False
     person.contact_topics = []
-    await _count(connection, upserts, person, note, month, started=True)
+    await _count(sql, upserts, person, note, month, started=True)
     return person.contact_id
 
 
@@ -175,14 +175,14 @@ def _open_contact(
 
 
 async def _extend(
-    connection: AsyncConnection,
+    sql: TransactionSql,
     contact_id: int,
     person: Person | PersonRow,
     note: ContactNote,
     now: datetime,
 ) -> None:
     topics = list(dict.fromkeys([*(person.contact_topics or []), *note.answered_topics]))
-    await connection.execute(
+    await sql.execute(
         _EXTEND,
         {
             "contact": contact_id,
@@ -199,7 +199,7 @@ async def _extend(
 
 
 async def _count(
-    connection: AsyncConnection,
+    sql: TransactionSql,
     upserts: _Upserts,
     person: Person | PersonRow,
     note: ContactNote,
@@ -226,7 +226,7 @@ async def _count(
         "new_beneficiaries": int(newly_helped and person.helped_year != year),
     }
     if any(changes.values()):
-        await connection.execute(
+        await sql.execute(
             upserts.month_total,
             {
                 "month": month,
@@ -246,7 +246,7 @@ async def _count(
     known = set(person.contact_topics or [])
     new_topics = [topic for topic in dict.fromkeys(note.answered_topics) if topic not in known]
     if new_topics:
-        await connection.execute(
+        await sql.execute_many(
             upserts.topic_month,
             [
                 {"month": month, "topic_id": topic, "shard": shard_of(person.key), "contacts": 1}

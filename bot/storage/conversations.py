@@ -22,6 +22,7 @@ from bot.core.ports import (
 from bot.core.tickets import NewTicket, RatingOutcome, TicketLine
 from bot.storage import event_claims, person_rows, person_tickets
 from bot.storage.contacts import record_contact
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.erasure import random_key, unlink_contacts
 from bot.storage.models import (
     Assessment,
@@ -58,6 +59,7 @@ class SqlConversation:
 
     def __init__(self, connection: AsyncConnection, contact_gap: timedelta, zone: ZoneInfo) -> None:
         self._connection = connection
+        self._sql = TransactionSql(connection)
         self._orm: AsyncSession | None = None
         self._contact_gap = contact_gap
         self._zone = zone
@@ -77,7 +79,7 @@ class SqlConversation:
         return self._orm
 
     async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
-        self._claimed = await event_claims.claim(self._connection, channel, event_id, now)
+        self._claimed = await event_claims.claim(self._sql, channel, event_id, now)
         return self._claimed is not None
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
@@ -86,7 +88,7 @@ class SqlConversation:
         self._held = (address, [reply_to_json(reply) for reply in replies])
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
-        row = await person_rows.load_or_create(self._connection, key, channel, now)
+        row = await person_rows.load_or_create(self._sql, key, channel, now)
         self._person = row
         data = row.data
         state = ConversationState(
@@ -127,7 +129,7 @@ class SqlConversation:
         self, key: str, channel: str, note: ContactNote, now: datetime
     ) -> None:
         await record_contact(
-            self._connection,
+            self._sql,
             self._loaded(key),
             note,
             now=now,
@@ -138,12 +140,11 @@ class SqlConversation:
     async def flush(self) -> None:
         """Write what the event changed of the person, the replies held for delivery, and
         what the ORM session holds."""
-        connection = self._connection
         if self._person is not None and self._changed is not None:
-            await person_rows.write(connection, self._person, self._changed)
+            await person_rows.write(self._sql, self._person, self._changed)
         if self._held is not None:
             address, pending = self._held
-            await connection.execute(
+            await self._sql.execute(
                 _HOLD, {"claimed": self._claimed, "address": address, "pending": pending}
             )
         if self._orm is not None:

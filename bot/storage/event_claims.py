@@ -14,6 +14,7 @@ from sqlalchemy import Table, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import ProcessedEvent
 
 _EVENTS: Final = cast(Table, ProcessedEvent.__table__)
@@ -25,12 +26,10 @@ _CLAIMS: Final = {
 }
 
 
-async def claim(
-    connection: AsyncConnection, channel: str, event_id: str, now: datetime
-) -> int | None:
+async def claim(sql: TransactionSql, channel: str, event_id: str, now: datetime) -> int | None:
     """The claim's row id; None when the event was claimed before."""
-    claimed = await connection.scalar(
-        _CLAIMS[connection.dialect.name],
+    claimed = await sql.scalar(
+        _CLAIMS[sql.dialect.name],
         {"channel": channel, "event_id": event_id, "processed_at": now},
     )
     return None if claimed is None else int(claimed)

@@ -9,6 +9,7 @@ from typing import Any, Concatenate, ParamSpec, TypeVar
 from sqlalchemy import exc
 
 from bot.core.outages import through_outages
+from bot.storage.direct_sql import DRIVER_ERRORS
 
 P = ParamSpec("P")
 S = TypeVar("S")
@@ -18,6 +19,7 @@ _OUTAGE_ERRORS = (
     exc.OperationalError,  # refused, reset, "the database system is starting up", locked
     exc.InterfaceError,  # a connection closed under us
     exc.TimeoutError,  # no pooled connection came free in time
+    *DRIVER_ERRORS,  # the same as the first two, from statements psycopg ran itself
     ConnectionError,
     TimeoutError,
 )

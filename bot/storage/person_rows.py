@@ -7,13 +7,14 @@ database itself. ``PersonRow`` carries the columns ``contacts.record_contact`` k
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, cast
 
-from sqlalchemy import RowMapping, Table, bindparam, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import Table, bindparam, insert, select, update
 
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import ConversationStateRow, Person
 
 _PEOPLE: Final = cast(Table, Person.__table__)
@@ -86,14 +87,12 @@ class PersonRow:
     """Whether the conversation state row exists (it is made on the first write)."""
 
 
-async def load_or_create(
-    connection: AsyncConnection, key: str, channel: str, now: datetime
-) -> PersonRow:
+async def load_or_create(sql: TransactionSql, key: str, channel: str, now: datetime) -> PersonRow:
     """The person with this pseudonym; a new row on their first message."""
-    found = (await connection.execute(_LOAD, {"key": key})).first()
+    found = await sql.first(_LOAD, {"key": key})
     if found is not None:
-        return _from_row(key, found._mapping)
-    person_id = await connection.scalar(
+        return _from_row(key, found)
+    person_id = await sql.scalar(
         _CREATE,
         {
             "key": key,
@@ -109,19 +108,19 @@ async def load_or_create(
     return PersonRow(id=int(person_id), key=key, channel=channel)
 
 
-async def write(connection: AsyncConnection, person: PersonRow, now: datetime) -> None:
+async def write(sql: TransactionSql, person: PersonRow, now: datetime) -> None:
     """Store the row's columns and its conversation state."""
     values = {name: getattr(person, name) for name in _WRITTEN}
-    await connection.execute(_WRITE, {"person": person.id, "last_seen_at": now, **values})
+    await sql.execute(_WRITE, {"person": person.id, "last_seen_at": now, **values})
     state = {"step": person.step, "data": person.data, "updated_at": now}
     if not person.has_state:
-        await connection.execute(_CREATE_STATE, state | {"person_id": person.id})
+        await sql.execute(_CREATE_STATE, state | {"person_id": person.id})
         person.has_state = True
     else:
-        await connection.execute(_WRITE_STATE, state | {"person": person.id})
+        await sql.execute(_WRITE_STATE, state | {"person": person.id})
 
 
-def _from_row(key: str, values: RowMapping) -> PersonRow:
+def _from_row(key: str, values: Mapping[str, Any]) -> PersonRow:
     return PersonRow(
         id=values["id"],
         key=key,

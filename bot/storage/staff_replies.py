@@ -24,6 +24,7 @@ from bot.core.ports import ContactNote
 from bot.core.tickets import Delivery
 from bot.storage.contacts import record_contact
 from bot.storage.delivery_journal import DeliveryJournal, close_journal, open_journal
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import Person, Ticket, TicketMessage
 from bot.storage.outages import is_database_outage, waits_out_outages
 
@@ -199,7 +200,7 @@ class StaffAnswerLedger:
             return
         note = ContactNote(ticket.language, handed_off=True, staff_helped=True)
         await record_contact(
-            await session.connection(),
+            TransactionSql(await session.connection()),
             person,
             note,
             now=now,

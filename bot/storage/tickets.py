@@ -25,6 +25,7 @@ from bot.core.tickets import (
 )
 from bot.storage import event_claims
 from bot.storage.contacts import aware
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import ConversationStateRow, Person, Ticket, TicketCard, TicketMessage
 from bot.storage.outages import waits_out_outages
 from bot.storage.person_tickets import CLOSED, OPEN, message_row
@@ -181,7 +182,7 @@ class SqlTicketStore:
             connection = await session.connection()
             claim: int | None = None
             if event is not None:
-                claim = await event_claims.claim(connection, *event, now)
+                claim = await event_claims.claim(TransactionSql(connection), *event, now)
                 if claim is None:
                     line = await event_claims.staff_line(connection, *event)
                     raise RepeatedEventError(event[1], line)

@@ -1,0 +1,152 @@
+"""The per-message statements, run by psycopg itself inside SQLAlchemy's transaction.
+
+A message runs about six small statements. Through SQLAlchemy's async engine each one costs
+the bot's single core three times what psycopg alone costs (execution context, result
+object, a greenlet hop per call), and that CPU bounds both the bot's throughput and its
+latency under load (``bench/engine_cpu.py`` measures it). So the hot path's statements are
+still written with SQLAlchemy Core, compiled once for the dialect, and on PostgreSQL handed
+to the psycopg connection under the transaction with the same type conversions SQLAlchemy
+would make; on any other database (SQLite) they go through SQLAlchemy as usual. Either way
+they run in the transaction that ``AsyncConnection.begin`` opened and will end.
+
+Only statements that need nothing of SQLAlchemy's execution (no Python-side column defaults,
+no escaped parameter names) are accepted; anything else is refused when first compiled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, cast
+
+from sqlalchemy import Executable
+from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
+
+if TYPE_CHECKING:
+    import psycopg
+
+Row = Mapping[str, Any]
+_Convert = Callable[[Any], Any]
+
+
+def _driver_errors() -> tuple[type[Exception], ...]:
+    try:
+        import psycopg  # noqa: PLC0415 - the postgres extra; a SQLite install lacks it
+    except ImportError:
+        return ()
+    return (psycopg.OperationalError, psycopg.InterfaceError)
+
+
+DRIVER_ERRORS: Final = _driver_errors()
+"""What psycopg raises when the server is gone. SQLAlchemy wraps these in its own errors,
+but the statements psycopg runs itself raise them unwrapped."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A statement compiled for one dialect and one set of parameter names."""
+
+    compiled: SQLCompiler
+    converters: tuple[tuple[str, _Convert], ...]
+    """Parameters whose Python value the driver cannot take as it is (JSON)."""
+    columns: tuple[str, ...]
+    results: tuple[_Convert | None, ...]
+
+
+_PLANS: dict[tuple[int, Dialect, frozenset[str]], _Plan] = {}
+
+
+def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:
+    key = (id(statement), dialect, names)
+    plan = _PLANS.get(key)
+    if plan is None:
+        plan = _PLANS[key] = _compile(statement, dialect, names)
+    return plan
+
+
+def _compile(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:
+    compiled = cast(ClauseElement, statement).compile(dialect=dialect, column_keys=sorted(names))
+    if not isinstance(compiled, SQLCompiler):
+        raise TypeError(f"not a SQL statement: {statement!r}")
+    if compiled.insert_prefetch or compiled.update_prefetch or compiled.escaped_bind_names:
+        raise ValueError(f"needs SQLAlchemy's execution (defaults, escaping): {compiled}")
+    converters = tuple(
+        (name, convert)
+        for name, bind in compiled.binds.items()
+        if (convert := bind.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+    )
+    exported = getattr(statement, "exported_columns", ())
+    return _Plan(
+        compiled,
+        converters,
+        tuple(column.key for column in exported),
+        tuple(
+            column.type.dialect_impl(dialect).result_processor(dialect, None) for column in exported
+        ),
+    )
+
+
+class TransactionSql:
+    """The statements of one transaction, on ``connection``; see the module's docstring.
+
+    The statements are module constants: a plan is cached by the statement's identity.
+    """
+
+    def __init__(self, connection: AsyncConnection) -> None:
+        self.connection = connection
+        self.dialect = connection.dialect
+        self._direct = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
+        self._driver: psycopg.AsyncConnection[Any] | None = None
+
+    async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
+        if not self._direct:
+            await self.connection.execute(statement, params)
+            return
+        await self._run(statement, params)
+
+    async def execute_many(self, statement: Executable, rows: Sequence[Mapping[str, Any]]) -> None:
+        if not self._direct:
+            await self.connection.execute(statement, list(rows))
+            return
+        for params in rows:
+            await self._run(statement, params)
+
+    async def first(self, statement: Executable, params: Mapping[str, Any]) -> Row | None:
+        if not self._direct:
+            found = (await self.connection.execute(statement, params)).first()
+            return None if found is None else cast(Row, found._mapping)
+        return await self._run(statement, params)
+
+    async def scalar(self, statement: Executable, params: Mapping[str, Any]) -> Any:
+        row = await self.first(statement, params)
+        return None if row is None else next(iter(row.values()))
+
+    async def _run(self, statement: Executable, params: Mapping[str, Any]) -> Row | None:
+        plan = _plan(statement, self.dialect, frozenset(params))
+        values = plan.compiled.construct_params(params)
+        for name, convert in plan.converters:
+            values[name] = convert(values[name])
+        driver = self._driver or await self._driver_connection()
+        cursor = await driver.execute(plan.compiled.string, values)
+        if not plan.columns:
+            return None
+        found = await cursor.fetchone()
+        if found is None:
+            return None
+        return {
+            name: value if convert is None else convert(value)
+            for name, value, convert in zip(plan.columns, found, plan.results, strict=True)
+        }
+
+    async def _driver_connection(self) -> psycopg.AsyncConnection[Any]:
+        import psycopg  # noqa: PLC0415 - only here is the driver known to be psycopg
+
+        raw = await self.connection.get_raw_connection()
+        driver = raw.driver_connection
+        if not isinstance(driver, psycopg.AsyncConnection):
+            raise TypeError(f"expected psycopg's async connection, got {type(driver)!r}")
+        self._driver = driver
+        return driver

@@ -1,0 +1,132 @@
+"""The per-message statements that psycopg runs itself (bot/storage/direct_sql.py): the same
+rows as through SQLAlchemy, in the same transaction, and a lost server still an outage."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import cast
+
+import pytest
+from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.database import create_engine, upgrade
+from bot.storage.direct_sql import TransactionSql
+from bot.storage.models import MonthTotal, ProcessedEvent
+from bot.storage.outages import is_database_outage
+from tests.fakes.tcp_proxy import CuttableProxy
+
+EVENTS = cast(Table, ProcessedEvent.__table__)
+CLAIM = insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.processed_at, EVENTS.c.pending)
+HOLD = (
+    update(EVENTS)
+    .where(EVENTS.c.id == bindparam("claimed"))
+    .values(address=bindparam("address"), pending=bindparam("pending"))
+)
+READ = select(EVENTS.c.event_id, EVENTS.c.address, EVENTS.c.pending, EVENTS.c.processed_at).where(
+    EVENTS.c.id == bindparam("claimed")
+)
+NOW = datetime(2026, 11, 21, 22, 15, 30, 123456, tzinfo=UTC)
+REPLIES = [{"text": "Привіт — «PESEL» ✓", "options": [["menu:pesel", "PESEL"]], "n": None}]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of each kind: SQLAlchemy runs the statements on one, psycopg
+    itself on the other."""
+    url = (
+        f"sqlite:///{tmp_path}/direct.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()
+
+
+async def test_statements_give_the_same_rows_on_either_database(database: AsyncEngine) -> None:
+    async with database.begin() as connection:
+        sql = TransactionSql(connection)
+        claimed = await sql.first(
+            CLAIM, {"channel": "telegram", "event_id": "42", "processed_at": NOW}
+        )
+        assert claimed is not None
+        assert claimed["pending"] is None
+        assert _utc(claimed["processed_at"]) == NOW
+        await sql.execute(HOLD, {"claimed": claimed["id"], "address": "7001", "pending": REPLIES})
+        # Read back through SQLAlchemy, in the same transaction: what psycopg wrote is there.
+        through_sqlalchemy = (await connection.execute(READ, {"claimed": claimed["id"]})).one()
+        read_directly = await sql.first(READ, {"claimed": claimed["id"]})
+    assert read_directly is not None
+    assert dict(read_directly) | {"processed_at": None} == dict(through_sqlalchemy._mapping) | {
+        "processed_at": None
+    }
+    assert read_directly["pending"] == REPLIES  # the JSON came back whole, Cyrillic and all
+    assert _utc(read_directly["processed_at"]) == NOW
+
+
+async def test_what_a_rolled_back_transaction_ran_directly_is_gone(database: AsyncEngine) -> None:
+    with pytest.raises(RuntimeError, match="the message failed"):
+        async with database.begin() as connection:
+            sql = TransactionSql(connection)
+            await sql.scalar(CLAIM, {"channel": "telegram", "event_id": "43", "processed_at": NOW})
+            raise RuntimeError("the message failed")
+    async with database.begin() as connection:
+        sql = TransactionSql(connection)
+        assert await sql.first(select(EVENTS.c.id).where(EVENTS.c.event_id == "43"), {}) is None
+        assert await sql.scalar(select(EVENTS.c.id).where(EVENTS.c.event_id == "43"), {}) is None
+
+
+async def test_a_statement_that_needs_sqlalchemys_own_execution_is_refused(
+    postgres_url: str,
+) -> None:
+    """A column default computed in Python would be silently left out by psycopg."""
+    await asyncio.to_thread(upgrade, postgres_url)
+    engine = create_engine(postgres_url)
+    try:
+        async with engine.begin() as connection:
+            sql = TransactionSql(connection)
+            with pytest.raises(ValueError, match="needs SQLAlchemy's execution"):
+                # shard's default (0) is a Python-side one.
+                await sql.execute(
+                    insert(MonthTotal),
+                    {"month": "2026-11", "channel": "telegram", "language": "uk", "contacts": 1},
+                )
+    finally:
+        await engine.dispose()
+
+
+async def test_a_server_lost_between_two_statements_is_an_outage(postgres_url: str) -> None:
+    """A restart cuts the connection inside a message's transaction: what psycopg raises
+    must read as an outage, so the engine waits it out and handles the message again."""
+    await asyncio.to_thread(upgrade, postgres_url)
+    proxy = CuttableProxy("127.0.0.1", 5432)
+    await proxy.start()
+    engine = create_engine(postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+    try:
+        with pytest.raises(Exception) as ended:  # which error each way shows is checked below
+            async with engine.begin() as connection:
+                sql = TransactionSql(connection)
+                await sql.scalar(
+                    CLAIM, {"channel": "telegram", "event_id": "44", "processed_at": NOW}
+                )
+                proxy.cut()
+                with pytest.raises(Exception) as lost:
+                    await sql.execute(HOLD, {"claimed": 1, "address": "7001", "pending": []})
+                raise lost.value
+        # psycopg's own error, from the statement it ran...
+        assert is_database_outage(lost.value), repr(lost.value)
+        # ...and SQLAlchemy's, from the rollback on the way out, which is what the engine sees.
+        assert is_database_outage(ended.value), repr(ended.value)
+    finally:
+        await engine.dispose()
+        await proxy.stop()
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite gives the stored UTC time without its zone.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
