@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from telegram import Bot, InputFile
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.adapters.telegram import TelegramAdapter
@@ -43,6 +43,19 @@ async def test_a_message_is_sent_and_its_answer_parsed(api: FakeBotApi, bot: Bot
     [call] = api.sent("sendMessage")
     assert call["text"] == "<b>Cześć</b> & witaj"
     assert call["parse_mode"] == "HTML"
+
+
+async def test_a_message_goes_as_json_with_its_keyboard_as_an_object(
+    api: FakeBotApi, bot: Bot
+) -> None:
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("PESEL", callback_data="topic:pesel")]])
+    await bot.send_message(PERSON["id"], "Що таке «PESEL»? 123", reply_markup=keyboard)
+    [call] = [call for call in api.calls if call.method == "sendMessage"]
+    assert call.content_type == "application/json"
+    assert call.params["text"] == "Що таке «PESEL»? 123"
+    assert call.params["reply_markup"] == {
+        "inline_keyboard": [[{"text": "PESEL", "callback_data": "topic:pesel"}]]
+    }
 
 
 async def test_updates_come_through_a_long_poll(api: FakeBotApi, bot: Bot) -> None:

@@ -50,6 +50,8 @@ class Call:
     params: dict[str, Any]
     result: Any = None
     """What the fake answered (a sent message, with its message_id)."""
+    content_type: str = ""
+    """How the request's body was encoded (JSON, a form, multipart)."""
 
 
 @dataclass(frozen=True)
@@ -302,7 +304,7 @@ class FakeBotApi:
         handler = getattr(self, f"_api_{method}", None)
         if handler is None:
             return _error(404, "Not Found: method not found")
-        call = Call(method, params)
+        call = Call(method, params, content_type=request.content_type)
         if (faulted := await self._fault(request, call)) is not None:
             return faulted
         if method != "getUpdates":

@@ -10,6 +10,7 @@ and body go back to PTB, which turns Telegram's errors into its own exceptions.
 from __future__ import annotations
 
 import asyncio
+import json
 from typing import Final
 
 import aiohttp
@@ -18,6 +19,7 @@ from telegram._utils.types import ODVInput, UploadFileDict
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 
+_JSON: Final = {"Content-Type": "application/json"}
 MEDIA_WRITE_TIMEOUT: Final = 20.0
 """Uploads (the coordinator's reports) may take longer to send than a message."""
 
@@ -69,10 +71,16 @@ class AiohttpRequest(BaseRequest):
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data is not None else None
-        fields = request_data.json_parameters if request_data is not None else None
-        body: aiohttp.FormData | dict[str, str] | None = fields
-        if files:
-            body = _multipart(fields or {}, files)
+        body: aiohttp.FormData | bytes | None = None
+        headers: dict[str, str] | None = None
+        if request_data is not None and files:
+            body = _multipart(request_data.json_parameters, files)
+        elif request_data is not None:
+            # A JSON body, which the Bot API takes for every method but uploads: encoding
+            # the same fields as a form (PTB's way) quoted each reply's text character by
+            # character, a fourteenth of the bot's CPU under load.
+            body = json.dumps(request_data.parameters, ensure_ascii=False).encode()
+            headers = _JSON
         timeout = aiohttp.ClientTimeout(
             # aiohttp has no write timeout of its own: sending counts towards the whole.
             total=_sum(
@@ -84,7 +92,9 @@ class AiohttpRequest(BaseRequest):
             sock_read=_given(read_timeout, self._read_timeout),
         )
         try:
-            async with self._session.request(method, url, data=body, timeout=timeout) as response:
+            async with self._session.request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
                 return response.status, await response.read()
         except TimeoutError as error:
             raise TimedOut from error
