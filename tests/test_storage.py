@@ -12,6 +12,7 @@ import pytest
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound
 from bot.settings import Settings
+from bot.storage.pending_replies import SqlPendingReplies
 from bot.storage.pseudonym import HmacPseudonymiser, load_or_create_key
 from tests.conftest import Chat, make_settings
 
@@ -45,15 +46,28 @@ async def test_no_platform_id_is_stored(settings: Settings, core: Core) -> None:
     assert key in dump
 
 
-async def test_language_and_state_survive_a_restart(tmp_path: Path) -> None:
-    settings = make_settings(tmp_path)
-    first = await build_core(settings)
+@pytest.fixture(params=["sqlite", "postgresql"])
+def restartable(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """Settings on either database: PostgreSQL writes a message's row, state and held
+    replies in one statement, SQLite in three."""
+    if request.param == "sqlite":
+        return make_settings(tmp_path)
+    return make_settings(tmp_path, database={"url": request.getfixturevalue("postgres_url")})
+
+
+async def test_language_state_and_held_replies_survive_a_restart(restartable: Settings) -> None:
+    first = await build_core(restartable)
     await Chat(first).say("/start")
     await Chat(first).press("lang:uk")
+    # A message whose replies were stored, and then the bot died before sending them.
+    held = Inbound(Channel.TELEGRAM, "1001", "held-1", NOW, text="/menu", address="1001")
+    replies = await first.engine.handle(held)
     await first.database.dispose()
 
-    second = await build_core(settings)
+    second = await build_core(restartable)
     try:
+        [left] = await SqlPendingReplies(second.database).undelivered(Channel.TELEGRAM)
+        assert (left.event_id, left.address, left.replies) == ("held-1", "1001", replies)
         chat = Chat(second)
         assert (await chat.say("/menu")).startswith("Чого стосується ваше запитання?")
         # The options offered before the restart are still what "1" means.
