@@ -4,11 +4,14 @@ rows as through SQLAlchemy, in the same transaction, and a lost server still an 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import contextlib
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
+from unittest import mock
 
+import psycopg
 import pytest
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -25,6 +28,9 @@ HOLD = (
     update(EVENTS)
     .where(EVENTS.c.id == bindparam("claimed"))
     .values(address=bindparam("address"), pending=bindparam("pending"))
+)
+NOTE_LINE = (
+    update(EVENTS).where(EVENTS.c.id == bindparam("other")).values(staff_line=bindparam("line"))
 )
 READ = select(EVENTS.c.event_id, EVENTS.c.address, EVENTS.c.pending, EVENTS.c.processed_at).where(
     EVENTS.c.id == bindparam("claimed")
@@ -81,6 +87,38 @@ async def test_what_a_rolled_back_transaction_ran_directly_is_gone(database: Asy
         assert await sql.scalar(select(EVENTS.c.id).where(EVENTS.c.event_id == "43"), {}) is None
 
 
+async def test_writes_left_for_later_all_land_in_one_statement_on_postgresql(
+    database: AsyncEngine,
+) -> None:
+    async with database.begin() as connection:
+        sql = TransactionSql(connection)
+        claims = [
+            await sql.scalar(CLAIM, {"channel": "telegram", "event_id": name, "processed_at": NOW})
+            for name in ("a", "b", "c")
+        ]
+        sql.later(HOLD, {"claimed": claims[0], "address": "7001", "pending": REPLIES})
+        sql.later(NOTE_LINE, {"other": claims[1], "line": 99})
+        with _counting_direct_statements() as direct:
+            await sql.run_later()
+        # Two writes that share a parameter name with different values cannot merge.
+        sql.later(HOLD, {"claimed": claims[1], "address": "7002", "pending": []})
+        sql.later(HOLD, {"claimed": claims[2], "address": "7003", "pending": REPLIES})
+        with _counting_direct_statements() as apart:
+            await sql.run_later()
+        await sql.run_later()  # nothing left: nothing runs
+        rows = {
+            row.id: (row.address, row.pending, row.staff_line)
+            for row in await connection.execute(select(EVENTS).order_by(EVENTS.c.id))
+        }
+    assert rows == {
+        claims[0]: ("7001", REPLIES, None),
+        claims[1]: ("7002", [], 99),
+        claims[2]: ("7003", REPLIES, None),
+    }
+    expected = ([1], [2]) if database.dialect.name == "postgresql" else ([0], [0])
+    assert (direct, apart) == expected
+
+
 async def test_a_statement_that_needs_sqlalchemys_own_execution_is_refused(
     postgres_url: str,
 ) -> None:
@@ -130,3 +168,17 @@ async def test_a_server_lost_between_two_statements_is_an_outage(postgres_url: s
 def _utc(moment: datetime) -> datetime:
     # SQLite gives the stored UTC time without its zone.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@contextlib.contextmanager
+def _counting_direct_statements() -> Iterator[list[int]]:
+    """How many statements psycopg itself is given inside the block (one count, in a list)."""
+    counted = [0]
+    direct = psycopg.AsyncConnection.execute
+
+    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
+        counted[0] += 1
+        return await direct(self, *args, **kwargs)
+
+    with mock.patch.object(psycopg.AsyncConnection, "execute", counting):
+        yield counted

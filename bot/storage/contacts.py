@@ -122,15 +122,19 @@ async def record_contact(
     now: datetime,
     gap: timedelta,
     zone: ZoneInfo,
+    extend_later: bool = False,
 ) -> int:
     """Extend the person's open contact or start one, keeping the roll-ups in step; returns
-    the contact's id. The person's row is changed in place and saved with the transaction."""
+    the contact's id. The person's row is changed in place and saved with the transaction.
+
+    With ``extend_later`` the open contact's UPDATE waits for ``sql.run_later()``, which the
+    caller must run before the transaction ends."""
     upserts = _UPSERTS[sql.dialect.name]
     month = month_of(now, zone)
     open_contact = _open_contact(person, now, gap, month)
     if open_contact is not None:
         contact_id, started_in = open_contact
-        await _extend(sql, contact_id, person, note, now)
+        await _extend(sql, contact_id, person, note, now, later=extend_later)
         await _count(sql, upserts, person, note, started_in, started=False)
         return contact_id
     new_id = await sql.scalar(
@@ -180,22 +184,25 @@ async def _extend(
     person: Person | PersonRow,
     note: ContactNote,
     now: datetime,
+    *,
+    later: bool,
 ) -> None:
     topics = list(dict.fromkeys([*(person.contact_topics or []), *note.answered_topics]))
-    await sql.execute(
-        _EXTEND,
-        {
-            "contact": contact_id,
-            "now": now,
-            "note_language": note.language,
-            "now_answered": bool(note.answered_topics),
-            "now_handed_off": note.handed_off,
-            "now_helped": note.helped,
-            "all_topics": topics,
-        },
-    )
+    params = {
+        "contact": contact_id,
+        "now": now,
+        "note_language": note.language,
+        "now_answered": bool(note.answered_topics),
+        "now_handed_off": note.handed_off,
+        "now_helped": note.helped,
+        "all_topics": topics,
+    }
     if person.contact_ended_at is None or aware(person.contact_ended_at) < now:
         person.contact_ended_at = now
+    if later:
+        sql.later(_EXTEND, params)
+    else:
+        await sql.execute(_EXTEND, params)
 
 
 async def _count(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Final, cast
+from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, delete, select, update
@@ -32,7 +32,7 @@ from bot.storage.models import (
 )
 from bot.storage.outages import is_database_outage
 from bot.storage.pending_replies import reply_to_json
-from bot.storage.person_rows import HeldReplies, PersonRow
+from bot.storage.person_rows import PersonRow
 
 WARSAW: Final = ZoneInfo("Europe/Warsaw")
 DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
@@ -62,7 +62,7 @@ class SqlConversation:
         self._changed: datetime | None = None
         """When the loaded person was saved; their row is written at the end."""
         self._claimed: int | None = None
-        self._held: HeldReplies | None = None
+        self._held: dict[str, Any] | None = None
 
     @property
     def _session(self) -> AsyncSession:
@@ -80,7 +80,8 @@ class SqlConversation:
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
         if self._claimed is None:
             raise RuntimeError("hold_replies needs an event claimed in this unit of work")
-        self._held = HeldReplies(self._claimed, address, [reply_to_json(r) for r in replies])
+        pending = [reply_to_json(reply) for reply in replies]
+        self._held = {"claimed": self._claimed, "address": address, "pending": pending}
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
         row = await person_rows.load_or_create(self._sql, key, channel, now)
@@ -130,15 +131,17 @@ class SqlConversation:
             now=now,
             gap=self._contact_gap,
             zone=self._zone,
+            extend_later=True,  # with the person's row, in flush
         )
 
     async def flush(self) -> None:
         """Write what the event changed of the person, the replies held for delivery, and
         what the ORM session holds."""
         if self._person is not None and self._changed is not None:
-            await person_rows.write(self._sql, self._person, self._changed, self._held)
-        elif self._held is not None:
-            await person_rows.hold(self._sql, self._held)
+            await person_rows.write(self._sql, self._person, self._changed)
+        if self._held is not None:
+            self._sql.later(person_rows.HOLD, self._held)
+        await self._sql.run_later()
         if self._orm is not None:
             await self._orm.flush()
 

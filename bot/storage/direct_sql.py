@@ -11,6 +11,11 @@ they run in the transaction that ``AsyncConnection.begin`` opened and will end.
 
 Only statements that need nothing of SQLAlchemy's execution (no Python-side column defaults,
 no escaped parameter names) are accepted; anything else is refused when first compiled.
+
+Writes whose outcome nothing reads can wait for the end of the transaction (``later``): on
+PostgreSQL they then go as one statement, the others attached to the last as data-modifying
+CTEs, since each statement's round trip costs the bot more CPU than the database's work on
+it. Such writes run on one snapshot and must not touch the same rows.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final, cast
 
-from sqlalchemy import Executable
+from sqlalchemy import Executable, Update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -57,6 +62,7 @@ class _Plan:
 
 
 _PLANS: dict[tuple[int, Dialect, frozenset[str]], _Plan] = {}
+_MERGED: dict[tuple[int, ...], Update] = {}
 
 
 def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:
@@ -89,6 +95,27 @@ def _compile(statement: Executable, dialect: Dialect, names: frozenset[str]) -> 
     )
 
 
+_Write = tuple[Update, dict[str, Any]]
+
+
+def _merged(writes: Sequence[_Write]) -> _Write | None:
+    """The writes as one statement, the last with the others as its CTEs, and its
+    parameters; None if two writes give one parameter name different values."""
+    params: dict[str, Any] = {}
+    for _, own in writes:
+        for name, value in own.items():
+            if name in params and params[name] != value:
+                return None
+            params[name] = value
+    key = tuple(id(statement) for statement, _ in writes)
+    statement = _MERGED.get(key)
+    if statement is None:
+        *first, (last, _) = writes
+        ctes = [earlier.cte(f"write_{index}") for index, (earlier, _) in enumerate(first)]
+        statement = _MERGED[key] = last.add_cte(*ctes)
+    return statement, params
+
+
 class TransactionSql:
     """The statements of one transaction, on ``connection``; see the module's docstring.
 
@@ -100,6 +127,24 @@ class TransactionSql:
         self.dialect = connection.dialect
         self._direct = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
         self._driver: psycopg.AsyncConnection[Any] | None = None
+        self._later: list[_Write] = []
+
+    def later(self, statement: Update, params: Mapping[str, Any]) -> None:
+        """Run this UPDATE with ``run_later``, with the other writes waiting there."""
+        self._later.append((statement, dict(params)))
+
+    async def run_later(self) -> None:
+        """Run the writes ``later`` collected: on PostgreSQL as one statement, when their
+        parameters agree wherever their names meet; otherwise one by one, in order."""
+        writes, self._later = self._later, []
+        merged = _merged(writes) if self._direct and len(writes) > 1 else None
+        if merged is not None:
+            # Its SET clauses are all written out: parameters named like a column of the last
+            # write's table (another write's) must not be taken for more of its values.
+            await self._run(*merged, value_names=False)
+            return
+        for statement, params in writes:
+            await self.execute(statement, params)
 
     async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
         if not self._direct:
@@ -124,8 +169,12 @@ class TransactionSql:
         row = await self.first(statement, params)
         return None if row is None else next(iter(row.values()))
 
-    async def _run(self, statement: Executable, params: Mapping[str, Any]) -> Row | None:
-        plan = _plan(statement, self.dialect, frozenset(params))
+    async def _run(
+        self, statement: Executable, params: Mapping[str, Any], *, value_names: bool = True
+    ) -> Row | None:
+        """``value_names``: whether parameters named like columns are the statement's values
+        (an INSERT without ``values()``), as SQLAlchemy takes them."""
+        plan = _plan(statement, self.dialect, frozenset(params) if value_names else frozenset())
         values = plan.compiled.construct_params(params)
         for name, convert in plan.converters:
             values[name] = convert(values[name])

@@ -1,13 +1,10 @@
-"""A person's row and conversation state, read with one statement and written with one.
+"""A person's row and conversation state, read with one statement.
 
 Every message reads and writes these, so they bypass the ORM's unit of work: a profile of
 the soak benchmark found the ORM's flush and identity map taking more time than the
 database itself. ``PersonRow`` carries the columns ``contacts.record_contact`` keeps up.
-
-At the end of a message, the person's row, their conversation state and the replies held
-for delivery are written. On PostgreSQL that is one statement (the other two as
-data-modifying CTEs): each statement costs the bot's one core more than the database's
-work on it. SQLite has no such CTEs and gets three.
+Their UPDATEs wait for the end of the transaction (``TransactionSql.later``), where on
+PostgreSQL they join the message's other writes in one statement.
 """
 
 from __future__ import annotations
@@ -65,23 +62,12 @@ _WRITE_STATE: Final = (
     .where(_STATES.c.person_id == bindparam("person"))
     .values(step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("updated_at"))
 )
-_HOLD: Final = (
+HOLD: Final = (
     update(_EVENTS)
     .where(_EVENTS.c.id == bindparam("claimed"))
     .values(address=bindparam("address"), pending=bindparam("pending"))
 )
-_WRITE_WITH_STATE: Final = _WRITE.add_cte(_WRITE_STATE.cte("state"))
-_WRITE_WITH_STATE_AND_HELD: Final = _WRITE_WITH_STATE.add_cte(_HOLD.cte("held"))
-
-
-@dataclass(frozen=True, slots=True)
-class HeldReplies:
-    """An event's replies, stored with its claim until they are delivered."""
-
-    claimed: int
-    """The event's claim (``processed_events.id``)."""
-    address: str
-    pending: list[dict[str, Any]]
+"""Stores an event's replies with its claim until they are delivered."""
 
 
 @dataclass(slots=True)
@@ -131,37 +117,17 @@ async def load_or_create(sql: TransactionSql, key: str, channel: str, now: datet
     return PersonRow(id=int(person_id), key=key, channel=channel)
 
 
-async def write(
-    sql: TransactionSql, person: PersonRow, now: datetime, held: HeldReplies | None = None
-) -> None:
-    """Store the row's columns, its conversation state and the replies ``held``, if any."""
-    row = {"person": person.id, "last_seen_at": now} | {
-        name: getattr(person, name) for name in _WRITTEN
-    }
+async def write(sql: TransactionSql, person: PersonRow, now: datetime) -> None:
+    """Store the row's columns and its conversation state: a first state at once, the
+    UPDATEs with ``sql.run_later()``."""
+    row = {name: getattr(person, name) for name in _WRITTEN}
+    sql.later(_WRITE, row | {"person": person.id, "last_seen_at": now})
     state = {"step": person.step, "data": person.data, "updated_at": now}
-    if person.has_state and sql.dialect.name == "postgresql":
-        if held is None:
-            await sql.execute(_WRITE_WITH_STATE, row | state)
-        else:
-            await sql.execute(_WRITE_WITH_STATE_AND_HELD, row | state | _held(held))
-        return
-    await sql.execute(_WRITE, row)
     if not person.has_state:
         await sql.execute(_CREATE_STATE, state | {"person_id": person.id})
         person.has_state = True
     else:
-        await sql.execute(_WRITE_STATE, state | {"person": person.id})
-    if held is not None:
-        await hold(sql, held)
-
-
-async def hold(sql: TransactionSql, held: HeldReplies) -> None:
-    """Store an event's replies with its claim (when the person's row is not written)."""
-    await sql.execute(_HOLD, _held(held))
-
-
-def _held(held: HeldReplies) -> dict[str, Any]:
-    return {"claimed": held.claimed, "address": held.address, "pending": held.pending}
+        sql.later(_WRITE_STATE, state | {"person": person.id})
 
 
 def _from_row(key: str, values: Mapping[str, Any]) -> PersonRow:
