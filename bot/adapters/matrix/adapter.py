@@ -41,6 +41,7 @@ from bot.adapters.matrix.rooms import RoomSender, send_in_order
 from bot.adapters.matrix.session import open_client
 from bot.adapters.matrix.staff import MatrixPeople, MatrixStaffBoard, StaffRoom
 from bot.adapters.matrix.sync_token import TokenSaver
+from bot.adapters.tasks import wait_ended
 from bot.core.boards import post_missing_cards
 from bot.core.dialogue import DialogueEngine
 from bot.core.messages import Channel, Inbound, Reply, Unreadable
@@ -162,8 +163,7 @@ class MatrixAdapter:
         """Stop syncing (an event being handled is finished first) and close the connection."""
         if self._task is not None:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await wait_ended(self._task)
         if self._token_saver is not None:
             await self._token_saver.flush()  # before the database it writes to is closed
         if self._sender is not None:

@@ -18,6 +18,7 @@ from telegram import Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TimedOut
 from telegram.ext import Application
 
+from bot.adapters.tasks import wait_ended
 from bot.adapters.telegram.delivery import retry_seconds
 
 log = logging.getLogger(__name__)
@@ -55,8 +56,7 @@ class DurablePolling:
             return
         if not self._handling:
             task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await wait_ended(task)
         if self._offset is not None:
             # Confirm the last batch now, so the next start does not fetch it again.
             with contextlib.suppress(NetworkError, RetryAfter, Conflict):
