@@ -139,7 +139,7 @@ async def open_journal(journal: DeliveryJournal | None, what: str) -> None:
     if journal is not None and not journal.recording:
         recovered = await journal.recover()
         if recovered:
-            log.info("settled %d %s noted before the last stop", recovered, what)
+            log.info("%s noted before the last stop, now settled: %d", what, recovered)
 
 
 async def close_journal(journal: DeliveryJournal | None) -> None:
