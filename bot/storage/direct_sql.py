@@ -61,12 +61,14 @@ class _Plan:
     results: tuple[_Convert | None, ...]
 
 
-_PLANS: dict[tuple[int, Dialect, frozenset[str]], _Plan] = {}
-_MERGED: dict[tuple[int, ...], Update] = {}
+# Keyed by the statements themselves (compared by identity), which keeps them alive: the
+# callers' statements are module constants, so these stay as small as the code.
+_PLANS: dict[tuple[Executable, Dialect, frozenset[str]], _Plan] = {}
+_MERGED: dict[tuple[Update, ...], Update] = {}
 
 
 def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:
-    key = (id(statement), dialect, names)
+    key = (statement, dialect, names)
     plan = _PLANS.get(key)
     if plan is None:
         plan = _PLANS[key] = _compile(statement, dialect, names)
@@ -107,7 +109,7 @@ def _merged(writes: Sequence[_Write]) -> _Write | None:
             if name in params and params[name] != value:
                 return None
             params[name] = value
-    key = tuple(id(statement) for statement, _ in writes)
+    key = tuple(statement for statement, _ in writes)
     statement = _MERGED.get(key)
     if statement is None:
         *first, (last, _) = writes
@@ -119,7 +121,7 @@ def _merged(writes: Sequence[_Write]) -> _Write | None:
 class TransactionSql:
     """The statements of one transaction, on ``connection``; see the module's docstring.
 
-    The statements are module constants: a plan is cached by the statement's identity.
+    Statements should be module constants: each one's compiled form is kept for good.
     """
 
     def __init__(self, connection: AsyncConnection) -> None:
