@@ -17,13 +17,10 @@ import json
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from unittest import mock
 
-import psycopg
 from sqlalchemy import event
 
 from bench.soak_process import fresh_database
@@ -31,6 +28,7 @@ from bench.soak_scripts import LANGUAGES, script_for
 from bot.app import build_core
 from bot.core.messages import Channel, Inbound
 from bot.settings import Settings
+from tests.sql_counting import counting_direct_statements
 
 STEPS = 20
 """Messages in one person's script, as in the soak."""
@@ -79,8 +77,8 @@ async def measure(db: str, messages: int, repeat: int) -> dict[str, Any]:
         core = await build_core(settings_for(db, Path(folder)))
         statements: Counter[str] = Counter()
 
-        def count(*args: Any) -> None:
-            statements[" ".join(str(args[2]).split()[:3])] += 1
+        def count(query: str) -> None:
+            statements[" ".join(query.split()[:3])] += 1
 
         people = max(1, messages // STEPS)
         warm = inbounds(people, datetime.now(UTC) - timedelta(hours=1), "warm")
@@ -88,19 +86,25 @@ async def measure(db: str, messages: int, repeat: int) -> dict[str, Any]:
         # their conversations, as most messages of a day do.
         for inbound in warm:
             await core.engine.handle(inbound)
-        event.listen(core.database.sync_engine, "before_cursor_execute", count)
-        counting = _count_direct(count)
+        event.listen(
+            core.database.sync_engine,
+            "before_cursor_execute",
+            lambda *args: count(str(args[2])),
+        )
         rounds: list[tuple[float, float]] = []
-        for round_number in range(repeat):
-            # Each round continues everyone's conversation an hour later: a new contact.
-            measured = inbounds(
-                people, datetime.now(UTC) + timedelta(hours=round_number), f"round{round_number}"
-            )
-            cpu, wall = time.process_time(), time.perf_counter()
-            for inbound in measured:
-                await core.engine.handle(inbound)
-            rounds.append((time.process_time() - cpu, time.perf_counter() - wall))
-        counting.stop()
+        # The hot path's statements that psycopg runs itself, which the event does not see.
+        with counting_direct_statements(count):
+            for round_number in range(repeat):
+                # Each round continues everyone's conversation an hour later: a new contact.
+                measured = inbounds(
+                    people,
+                    datetime.now(UTC) + timedelta(hours=round_number),
+                    f"round{round_number}",
+                )
+                cpu, wall = time.process_time(), time.perf_counter()
+                for inbound in measured:
+                    await core.engine.handle(inbound)
+                rounds.append((time.process_time() - cpu, time.perf_counter() - wall))
         await core.database.dispose()
     n = len(warm)
     cpu_ms = sorted(round(1000 * cpu / n, 3) for cpu, _ in rounds)
@@ -116,20 +120,6 @@ async def measure(db: str, messages: int, repeat: int) -> dict[str, Any]:
             key: round(value / n / repeat, 2) for key, value in statements.most_common()
         },
     }
-
-
-def _count_direct(count: Callable[..., None]) -> Any:
-    """Count the statements the hot path gives psycopg itself (bot/storage/direct_sql.py),
-    which SQLAlchemy's events do not see."""
-    direct = psycopg.AsyncConnection.execute
-
-    async def counted(self: Any, query: Any, *args: Any, **kwargs: Any) -> Any:
-        count(None, None, query)
-        return await direct(self, query, *args, **kwargs)
-
-    patch = mock.patch.object(psycopg.AsyncConnection, "execute", counted)
-    patch.start()
-    return patch
 
 
 def main() -> None:

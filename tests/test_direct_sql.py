@@ -4,14 +4,11 @@ rows as through SQLAlchemy, in the same transaction, and a lost server still an 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
-from unittest import mock
+from typing import cast
 
-import psycopg
 import pytest
 from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -21,6 +18,7 @@ from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import MonthTotal, ProcessedEvent
 from bot.storage.outages import is_database_outage
 from tests.fakes.tcp_proxy import CuttableProxy
+from tests.sql_counting import counting_direct_statements
 
 EVENTS = cast(Table, ProcessedEvent.__table__)
 CLAIM = insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.processed_at, EVENTS.c.pending)
@@ -98,12 +96,14 @@ async def test_writes_left_for_later_all_land_in_one_statement_on_postgresql(
         ]
         sql.later(HOLD, {"claimed": claims[0], "address": "7001", "pending": REPLIES})
         sql.later(NOTE_LINE, {"other": claims[1], "line": 99})
-        with _counting_direct_statements() as direct:
+        direct: list[str] = []
+        with counting_direct_statements(direct.append):
             await sql.run_later()
         # Two writes that share a parameter name with different values cannot merge.
         sql.later(HOLD, {"claimed": claims[1], "address": "7002", "pending": []})
         sql.later(HOLD, {"claimed": claims[2], "address": "7003", "pending": REPLIES})
-        with _counting_direct_statements() as apart:
+        apart: list[str] = []
+        with counting_direct_statements(apart.append):
             await sql.run_later()
         await sql.run_later()  # nothing left: nothing runs
         rows = {
@@ -115,8 +115,8 @@ async def test_writes_left_for_later_all_land_in_one_statement_on_postgresql(
         claims[1]: ("7002", [], 99),
         claims[2]: ("7003", REPLIES, None),
     }
-    expected = ([1], [2]) if database.dialect.name == "postgresql" else ([0], [0])
-    assert (direct, apart) == expected
+    expected = (1, 2) if database.dialect.name == "postgresql" else (0, 0)
+    assert (len(direct), len(apart)) == expected
 
 
 async def test_a_statement_that_needs_sqlalchemys_own_execution_is_refused(
@@ -168,17 +168,3 @@ async def test_a_server_lost_between_two_statements_is_an_outage(postgres_url: s
 def _utc(moment: datetime) -> datetime:
     # SQLite gives the stored UTC time without its zone.
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-@contextlib.contextmanager
-def _counting_direct_statements() -> Iterator[list[int]]:
-    """How many statements psycopg itself is given inside the block (one count, in a list)."""
-    counted = [0]
-    direct = psycopg.AsyncConnection.execute
-
-    async def counting(self: Any, *args: Any, **kwargs: Any) -> Any:
-        counted[0] += 1
-        return await direct(self, *args, **kwargs)
-
-    with mock.patch.object(psycopg.AsyncConnection, "execute", counting):
-        yield counted
