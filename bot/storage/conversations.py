@@ -140,7 +140,7 @@ class SqlConversation:
         if self._person is not None and self._changed is not None:
             await person_rows.write(self._sql, self._person, self._changed)
         if self._held is not None:
-            self._sql.later(person_rows.HOLD, self._held)
+            self._sql.later(event_claims.HOLD, self._held)
         await self._sql.run_later()
         if self._orm is not None:
             await self._orm.flush()

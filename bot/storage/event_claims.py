@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Final, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -24,6 +24,13 @@ _CLAIMS: Final = {
     .returning(_EVENTS.c.id)
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+
+HOLD: Final = (
+    update(_EVENTS)
+    .where(_EVENTS.c.id == bindparam("claimed"))
+    .values(address=bindparam("address"), pending=bindparam("pending"))
+)
+"""Stores an event's replies with its claim until they are delivered."""
 
 
 async def claim(sql: TransactionSql, channel: str, event_id: str, now: datetime) -> int | None:

@@ -17,11 +17,10 @@ from typing import Any, Final, cast
 from sqlalchemy import Table, bindparam, insert, select, update
 
 from bot.storage.direct_sql import TransactionSql
-from bot.storage.models import ConversationStateRow, Person, ProcessedEvent
+from bot.storage.models import ConversationStateRow, Person
 
 _PEOPLE: Final = cast(Table, Person.__table__)
 _STATES: Final = cast(Table, ConversationStateRow.__table__)
-_EVENTS: Final = cast(Table, ProcessedEvent.__table__)
 _CONTACT_COLUMNS: Final = (
     "contact_id",
     "contact_month",
@@ -62,12 +61,6 @@ _WRITE_STATE: Final = (
     .where(_STATES.c.person_id == bindparam("person"))
     .values(step=bindparam("step"), data=bindparam("data"), updated_at=bindparam("updated_at"))
 )
-HOLD: Final = (
-    update(_EVENTS)
-    .where(_EVENTS.c.id == bindparam("claimed"))
-    .values(address=bindparam("address"), pending=bindparam("pending"))
-)
-"""Stores an event's replies with its claim until they are delivered."""
 
 
 @dataclass(slots=True)
