@@ -11,6 +11,7 @@ from sqlalchemy import URL, event, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.resources import resource_dir
+from bot.storage.liveness import discard_connections_the_server_closed
 
 # Drivers used when a URL names none: the async engine needs an async driver, Alembic a
 # sync one. psycopg 3 serves both.
@@ -44,15 +45,17 @@ def create_engine(url: str) -> AsyncEngine:
     ensure_sqlite_folder(url)
     parsed = async_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_async_engine(parsed, pool_pre_ping=True)
+        # No pre-ping: no server can close a SQLite file's connection.
+        engine = create_async_engine(parsed)
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
     # Enough pooled connections for the people handled at once (Telegram's batch, Matrix's
     # rooms) and the settling of their replies: with the default 5, the overflow opened and
     # closed a server connection per message under load.
-    return create_async_engine(
-        parsed, pool_pre_ping=True, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2
-    )
+    engine = create_async_engine(parsed, pool_size=POOL_SIZE, max_overflow=POOL_SIZE // 2)
+    # Instead of pre-ping's round trip on every checkout: see liveness.py.
+    discard_connections_the_server_closed(engine.sync_engine)
+    return engine
 
 
 def _tune_sqlite(connection: Any, _record: object) -> None:
