@@ -91,6 +91,23 @@ async def test_a_person_who_blocked_the_bot_is_not_retried_and_others_are_answer
     assert await SqlPendingReplies(running[0].database).undelivered("telegram") == []
 
 
+async def test_a_flood_wait_on_one_reply_holds_up_no_one_else(
+    api: FakeBotApi, running: tuple[Core, TelegramAdapter]
+) -> None:
+    """Piotr's reply must wait a minute; Olena, who writes after him, is answered meanwhile.
+    A stop cuts Piotr's wait short, and his reply is sent before the bot ends."""
+    core, adapter = running
+    api.inject("sendMessage", Fault.flood_wait(60))
+    await api.send_text(PIOTR, "/start")
+    await api.wait_failed(1)
+    await api.send_text(OLENA, "/start")
+    [picker] = await api.wait_for("sendMessage", 1)
+    assert picker["chat_id"] == OLENA["id"]
+    await adapter.stop()
+    assert [params["chat_id"] for params in api.sent()] == [OLENA["id"], PIOTR["id"]]
+    assert await SqlPendingReplies(core.database).undelivered("telegram") == []
+
+
 async def test_replies_left_by_an_outage_go_out_once_at_the_next_start(
     tmp_path: Path, api: FakeBotApi
 ) -> None:

@@ -23,6 +23,7 @@ from telegram.ext import (
 )
 
 from bot.adapters.telegram.aiohttp_request import AiohttpRequest
+from bot.adapters.telegram.chat_queues import ChatQueues
 from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
 from bot.adapters.telegram.polling import DurablePolling
 from bot.adapters.telegram.rendering import render_html
@@ -86,6 +87,7 @@ class TelegramAdapter:
         )
         bot = self.application.bot
         self.delivery = ReplyDelivery(bot, pending)
+        self._sends = ChatQueues()
         self._polling = DurablePolling(self.application, ALLOWED_UPDATES)
         self._webhook: DurableWebhook | None = None
         if settings.mode == "webhook" and settings.webhook_secret is not None:
@@ -144,6 +146,7 @@ class TelegramAdapter:
         await self._polling.stop()
         if self._webhook is not None:
             await self._webhook.stop()
+        await self._sends.drain()
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -229,8 +232,16 @@ class TelegramAdapter:
         for reply in documents:
             await self._send_document(anchor.chat_id, reply)
         messages = [reply for reply in replies if reply.attachment is None]
-        if messages:
-            await self.delivery.deliver(anchor.chat_id, inbound.event_id, messages)
+        if not messages:
+            return
+        chat_id, event_id = anchor.chat_id, inbound.event_id
+        if self.delivery.resends_after_a_crash:
+            # Sent while the next updates are handled: see chat_queues.py.
+            await self._sends.add(
+                chat_id, lambda: self.delivery.deliver(chat_id, event_id, messages)
+            )
+        else:
+            await self.delivery.deliver(chat_id, event_id, messages)
 
     async def _send_document(self, chat_id: int, reply: Reply) -> None:
         """The coordinator's report: sent now or never, as it is made again on request."""

@@ -101,6 +101,11 @@ class ReplyDelivery:
         self._delays = delays
         self._stopping = asyncio.Event()
 
+    @property
+    def resends_after_a_crash(self) -> bool:
+        """Whether replies a crash kept from being sent go out at the next start."""
+        return self._ledger is not None
+
     def stop_retrying(self) -> None:
         """The bot is stopping: a stored reply that fails is left for the next start."""
         self._stopping.set()

@@ -4,6 +4,8 @@ PTB's own Updater confirms updates as soon as it has fetched them, so a crash lo
 waits in its queue. Here the next getUpdates, whose offset confirms the previous batch, is
 made only after every update of that batch was handled: after a crash Telegram delivers them
 again, and the engine's processed-event table turns the ones already handled into no-ops.
+"Handled" means committed: the replies, stored with the event, may still be on their way
+(see chat_queues.py).
 """
 
 from __future__ import annotations
