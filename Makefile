@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 PO := $(wildcard locales/*/LC_MESSAGES/infopoint.po)
 MO := $(PO:.po=.mo)
 
-.PHONY: run chat test bench bench-reports bench-matrix bench-soak bench-engine bench-kills lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
+.PHONY: run chat test bench bench-reports bench-matrix bench-soak bench-engine bench-capacity bench-kills lint typecheck migrate migration i18n-extract i18n-update i18n-compile clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -47,6 +47,10 @@ bench-soak: $(STAMP) $(MO)
 ## (DB=sqlite, or PostgreSQL on 127.0.0.1:5432 by default)
 bench-engine: $(STAMP) $(MO)
 	$(BIN)/python -m bench.engine_cpu --db $(or $(DB),postgres)
+
+## bench-capacity: the bot's and the echo bot's throughput, latency and CPU per message, in turns
+bench-capacity: $(STAMP) $(MO)
+	$(BIN)/python -m bench.capacity --rounds 3 --messages $(or $(N),4000) --paced 3000
 
 ## bench-kills: many kill -9s of the bot under steady load; messages lost and repeated per kill
 ## (needs PostgreSQL on 127.0.0.1:5432)

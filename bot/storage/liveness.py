@@ -6,7 +6,8 @@ restart, an administrator's ``pg_terminate_backend``, an idle timeout), it says 
 last error and closes the socket, so the idle connection's socket becomes readable. A pooled
 connection has nothing else to read while idle (the bot uses no LISTEN), so a readable socket
 means the connection is finished, and the check costs one ``poll`` with no waiting, as the Go
-MySQL driver's ``connCheck`` does.
+MySQL driver's ``connCheck`` does. (Should the server ever send an idle connection anything
+else, such as a notice, that connection is replaced for nothing: one connect.)
 
 What this cannot see is a server that vanished without a word (its host lost power, the
 network between dropped): the first statement then fails, and the per-message path waits the
