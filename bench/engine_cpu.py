@@ -28,7 +28,7 @@ from bench.soak_scripts import LANGUAGES, script_for
 from bot.app import build_core
 from bot.core.messages import Channel, Inbound
 from bot.settings import Settings
-from tests.sql_counting import counting_direct_statements
+from tests.sql_counting import counting_psycopg_statements
 
 STEPS = 20
 """Messages in one person's script, as in the soak."""
@@ -86,14 +86,16 @@ async def measure(db: str, messages: int, repeat: int) -> dict[str, Any]:
         # their conversations, as most messages of a day do.
         for inbound in warm:
             await core.engine.handle(inbound)
-        event.listen(
-            core.database.sync_engine,
-            "before_cursor_execute",
-            lambda *args: count(str(args[2])),
-        )
+        if db != "postgres":
+            event.listen(
+                core.database.sync_engine,
+                "before_cursor_execute",
+                lambda *args: count(str(args[2])),
+            )
         rounds: list[tuple[float, float]] = []
-        # The hot path's statements that psycopg runs itself, which the event does not see.
-        with counting_direct_statements(count):
+        # On PostgreSQL, every statement psycopg is given: SQLAlchemy's, and those of the hot
+        # path that psycopg runs itself, which SQLAlchemy's events do not see.
+        with counting_psycopg_statements(count):
             for round_number in range(repeat):
                 # Each round continues everyone's conversation an hour later: a new contact.
                 measured = inbounds(

@@ -18,7 +18,7 @@ from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import MonthTotal, ProcessedEvent
 from bot.storage.outages import is_database_outage
 from tests.fakes.tcp_proxy import CuttableProxy
-from tests.sql_counting import counting_direct_statements
+from tests.sql_counting import counting_psycopg_statements
 
 EVENTS = cast(Table, ProcessedEvent.__table__)
 CLAIM = insert(EVENTS).returning(EVENTS.c.id, EVENTS.c.processed_at, EVENTS.c.pending)
@@ -97,13 +97,13 @@ async def test_writes_left_for_later_all_land_in_one_statement_on_postgresql(
         sql.later(HOLD, {"claimed": claims[0], "address": "7001", "pending": REPLIES})
         sql.later(NOTE_LINE, {"other": claims[1], "line": 99})
         direct: list[str] = []
-        with counting_direct_statements(direct.append):
+        with counting_psycopg_statements(direct.append):
             await sql.run_later()
         # Two writes that share a parameter name with different values cannot merge.
         sql.later(HOLD, {"claimed": claims[1], "address": "7002", "pending": []})
         sql.later(HOLD, {"claimed": claims[2], "address": "7003", "pending": REPLIES})
         apart: list[str] = []
-        with counting_direct_statements(apart.append):
+        with counting_psycopg_statements(apart.append):
             await sql.run_later()
         await sql.run_later()  # nothing left: nothing runs
         rows = {

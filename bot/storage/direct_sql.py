@@ -65,6 +65,8 @@ class _Plan:
 # callers' statements are module constants, so these stay as small as the code.
 _PLANS: dict[tuple[Executable, Dialect, frozenset[str]], _Plan] = {}
 _MERGED: dict[tuple[Update, ...], Update] = {}
+_CURSOR: Final = "infopoint.cursor"
+"""Where a pooled connection's ``info`` keeps the cursor these statements use on it."""
 
 
 def _plan(statement: Executable, dialect: Dialect, names: frozenset[str]) -> _Plan:
@@ -128,7 +130,7 @@ class TransactionSql:
         self.connection = connection
         self.dialect = connection.dialect
         self._direct = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
-        self._driver: psycopg.AsyncConnection[Any] | None = None
+        self._cursor: psycopg.AsyncCursor[Any] | None = None
         self._later: list[_Write] = []
 
     def later(self, statement: Update, params: Mapping[str, Any]) -> None:
@@ -180,8 +182,8 @@ class TransactionSql:
         values = plan.compiled.construct_params(params)
         for name, convert in plan.converters:
             values[name] = convert(values[name])
-        driver = self._driver or await self._driver_connection()
-        cursor = await driver.execute(plan.compiled.string, values)
+        cursor = self._cursor or await self._driver_cursor()
+        await cursor.execute(plan.compiled.string, values)
         if not plan.columns:
             return None
         found = await cursor.fetchone()
@@ -192,12 +194,19 @@ class TransactionSql:
             for name, value, convert in zip(plan.columns, found, plan.results, strict=True)
         }
 
-    async def _driver_connection(self) -> psycopg.AsyncConnection[Any]:
+    async def _driver_cursor(self) -> psycopg.AsyncCursor[Any]:
+        """The psycopg connection's cursor for these statements, one for its whole life: a
+        cursor keeps the value converters it looked up, by type, for the next statement."""
         import psycopg  # noqa: PLC0415 - only here is the driver known to be psycopg
 
         raw = await self.connection.get_raw_connection()
         driver = raw.driver_connection
         if not isinstance(driver, psycopg.AsyncConnection):
             raise TypeError(f"expected psycopg's async connection, got {type(driver)!r}")
-        self._driver = driver
-        return driver
+        # The pool's record of the connection keeps it; SQLAlchemy empties ``info`` when it
+        # replaces the connection, and the check below covers any other way to a new one.
+        cursor = raw.info.get(_CURSOR)
+        if cursor is None or cursor.connection is not driver:
+            cursor = raw.info[_CURSOR] = driver.cursor()
+        self._cursor = cursor
+        return cast("psycopg.AsyncCursor[Any]", cursor)
