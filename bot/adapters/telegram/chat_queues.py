@@ -18,10 +18,10 @@ from typing import Final
 log = logging.getLogger(__name__)
 
 WAIT_UP_TO: Final = 1.0
-"""Seconds the poller waits for a batch's replies, as before: a send takes milliseconds,
-and a batch whose replies are all out is confirmed with no more tasks left running (letting
-every batch go at once made the batches smaller, and the bot spent 12 % more CPU per message
-on fetching them). Only a reply told to wait (429) or retrying after errors outlasts it."""
+"""Seconds the poller waits for a batch's replies, as before: a send takes milliseconds.
+Letting every batch go at once cost the bot 12 % more CPU per message under load
+(bench.capacity; smaller batches, so more fetches, is the likely cause). Only a reply told
+to wait (429) or retrying after errors outlasts it."""
 MAX_IN_FLIGHT: Final = 256
 """Sends waiting or under way; beyond this the caller waits, as the poller did before, so a
 Telegram outage slows what the bot takes in rather than piling up tasks."""
