@@ -8,7 +8,9 @@ phase), so that the machine's speed, which drifts by a fifth from one minute to 
 here, weighs on both alike. With ``--paced``, each then gets that many messages at
 ``--rate`` a second (as the soak's clean phase). Besides throughput and latency it reads
 each process's CPU time from ``/proc``: CPU milliseconds per message, and their ratio
-between the two bots, compare across runs better than messages a second do.
+between the two bots, compare across runs better than messages a second do. The whole
+machine's CPU per message shows what the bot's throughput is up against on two cores:
+PostgreSQL and the harness take their share too.
 
     .venv/bin/python -m bench.capacity --rounds 3 --messages 4000 --paced 3000
 
@@ -44,6 +46,14 @@ STEPS = 20
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU time all processes on the machine have used since boot, idle and I/O wait not
+    counted (the first line of /proc/stat: user, nice, system, ..., in clock ticks)."""
+    ticks = [int(field) for field in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle, iowait = ticks[3], ticks[4]
+    return (sum(ticks[:8]) - idle - iowait) / CLOCK_TICKS
+
+
 def cpu_seconds(process: BotProcess) -> float:
     """User and system CPU time the process has used so far."""
     assert process.process is not None
@@ -61,12 +71,15 @@ class Runs:
     messages: int = 0
     seconds: float = 0.0
     cpu: float = 0.0
+    machine: float = 0.0
+    """CPU time of the whole machine meanwhile: the bot, PostgreSQL, the fake and people."""
     latencies: list[float] = field(default_factory=list)
 
     async def closed(self, people: list[Person], concurrency: int) -> None:
-        before = cpu_seconds(self.process)
+        before, machine_before = cpu_seconds(self.process), machine_busy_seconds()
         tally = await run_closed(self.api, people, concurrency)
         self.cpu += cpu_seconds(self.process) - before
+        self.machine += machine_busy_seconds() - machine_before
         self.messages += tally.steps
         self.seconds += tally.finished - tally.started
         self.latencies += tally.latencies
@@ -74,7 +87,10 @@ class Runs:
     def figures(self) -> dict[str, Any]:
         tally = Tally(steps=self.messages, latencies=self.latencies, started=0.0)
         tally.finished = self.seconds
-        return summary(tally) | {"cpu_ms_per_message": round(1000 * self.cpu / self.messages, 2)}
+        return summary(tally) | {
+            "cpu_ms_per_message": round(1000 * self.cpu / self.messages, 2),
+            "machine_cpu_ms_per_message": round(1000 * self.machine / self.messages, 2),
+        }
 
 
 async def paced(runs: Runs, people: list[Person], rate: float) -> dict[str, Any]:
