@@ -23,12 +23,11 @@ import argparse
 import asyncio
 import json
 import os
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bench.soak import ROOT, start_bot
+from bench.soak import echo_people, start_bot, start_echo_bot
 from bench.soak_people import (
     Person,
     SoakApi,
@@ -39,7 +38,7 @@ from bench.soak_people import (
     summary,
 )
 from bench.soak_process import BotProcess
-from bench.soak_scripts import Step, prepare
+from bench.soak_scripts import prepare
 
 STEPS = 20
 """Messages per person, as in the soak at its default size."""
@@ -101,31 +100,11 @@ async def paced(runs: Runs, people: list[Person], rate: float) -> dict[str, Any]
     return summary(tally) | {"cpu_ms_per_message": round(1000 * spent / tally.steps, 2)}
 
 
-def echo_crowd(first: int, messages: int) -> list[Person]:
-    """People who each write ``STEPS`` plain texts, one answer each, for the echo bot."""
-    return [
-        (
-            {"id": 20_000_000 + index, "is_bot": False, "first_name": "E"},
-            [Step(text=f"echo {index} {n}") for n in range(STEPS)],
-            [1] * STEPS,
-        )
-        for index in range(first, first + max(1, messages // STEPS))
-    ]
-
-
 async def start_echo(workdir: Path) -> Runs:
     """The bare PTB echo bot, on a fake Bot API of its own."""
     api = SoakApi()
     await api.start()
-    env = {"PATH": os.environ.get("PATH", "/usr/bin"), "PYTHONPATH": str(ROOT)}
-    echo_dir = workdir / "echo"
-    echo_dir.mkdir()
-    echo = BotProcess(
-        [sys.executable, "-m", "bench.echo_bot", api.token, api.base_url], env, echo_dir
-    )
-    echo.start()
-    await api.wait_for("getMe", 1, timeout=60)
-    return Runs(echo, api)
+    return Runs(await start_echo_bot(api, workdir), api)
 
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -138,19 +117,19 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     per_round = args.messages // STEPS
     # Warm-up, not counted: connections, caches, the people's first messages.
     await run_closed(api, people_for(0, per_round // 4, STEPS), args.concurrency)
-    await run_closed(echo.api, echo_crowd(0, args.messages // 4), args.concurrency)
+    await run_closed(echo.api, echo_people(0, args.messages // 4), args.concurrency)
     # Rounds taken in turn, so that the machine's speed, which drifts, weighs on both alike.
     first = per_round // 4
     for number in range(args.rounds):
         await bot.closed(people_for(first + number * per_round, per_round, STEPS), args.concurrency)
-        await echo.closed(echo_crowd((number + 1) * 100_000, args.messages), args.concurrency)
+        await echo.closed(echo_people((number + 1) * 100_000, args.messages), args.concurrency)
     figures = {"bot_closed": bot.figures(), "echo_closed": echo.figures()}
     if args.paced:
         first += args.rounds * per_round
         figures["bot_paced"] = await paced(
             bot, people_for(first, args.paced // STEPS, STEPS), args.rate
         )
-        figures["echo_paced"] = await paced(echo, echo_crowd(900_000, args.paced), args.rate)
+        figures["echo_paced"] = await paced(echo, echo_people(900_000, args.paced), args.rate)
     await asyncio.gather(asyncio.to_thread(process.stop), asyncio.to_thread(echo.process.stop))
     await asyncio.gather(api.stop(), echo.api.stop())
     bot_closed, echo_closed = figures["bot_closed"], figures["echo_closed"]

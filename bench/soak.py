@@ -169,6 +169,14 @@ async def echo_yardstick(
     # Faults the faulted phase injected and our bot did not meet (the last burst comes as
     # the last person finishes) would fail the echo bot's first sends, and it has no retry.
     api.faults.clear()
+    echo = await start_echo_bot(api, workdir)
+    tally = await run_closed(api, echo_people(0, messages), concurrency)
+    await asyncio.to_thread(echo.stop)
+    return summary(tally)
+
+
+async def start_echo_bot(api: SoakApi, workdir: Path) -> BotProcess:
+    """The bare PTB echo bot on ``api``, its log in ``workdir``/echo, once it has started."""
     echo_dir = workdir / "echo"
     echo_dir.mkdir()
     env = {"PATH": os.environ.get("PATH", "/usr/bin"), "PYTHONPATH": str(ROOT)}
@@ -177,18 +185,20 @@ async def echo_yardstick(
     )
     echo.start()
     await api.wait_for("getMe", 1, timeout=60)
-    people = max(1, messages // 20)
-    crowd: list[Person] = [
+    return echo
+
+
+def echo_people(first: int, messages: int) -> list[Person]:
+    """People who write 20 plain texts each, ``messages`` in all, numbered from ``first``;
+    the echo bot answers each with one message."""
+    return [
         (
             {"id": 20_000_000 + index, "is_bot": False, "first_name": "E"},
             [Step(text=f"echo {index} {n}") for n in range(20)],
             [1] * 20,
         )
-        for index in range(people)
+        for index in range(first, first + max(1, messages // 20))
     ]
-    tally = await run_closed(api, crowd, concurrency)
-    await asyncio.to_thread(echo.stop)
-    return summary(tally)
 
 
 def main() -> None:
