@@ -98,6 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+MESSENGER_SDKS = ("telegram", "nio")
+"""Loggers kept at INFO or above whatever the log level: python-telegram-bot's, matrix-nio's."""
+
+
 def configure_logging(
     settings: Settings, *, quiet: bool, stream: TextIO | None = None
 ) -> logging.Handler:
@@ -117,6 +121,11 @@ def configure_logging(
     # above as well; this keeps the log short).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The messengers' SDKs log each update and each request whole at DEBUG: people's words,
+    # and the answers that would tell what they asked. Our own DEBUG lines hold no texts, so
+    # DEBUG stops at the SDKs.
+    for sdk in MESSENGER_SDKS:
+        logging.getLogger(sdk).setLevel(max(logging.INFO, root.level))
     return handler
 
 

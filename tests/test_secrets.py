@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import build_core
-from bot.cli import configure_logging
+from bot.cli import MESSENGER_SDKS, configure_logging
 from bot.redaction import RedactingFilter, Redactor, mask_url, secret_values
 from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import ROOT, make_settings, start_bot_process
@@ -90,7 +90,9 @@ def restored_logging() -> Iterator[None]:
     """Logging as it was before the test configured it the cli's way."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    quieted = {name: logging.getLogger(name).level for name in ("httpx", "apscheduler")}
+    quieted = {
+        name: logging.getLogger(name).level for name in ("httpx", "apscheduler", *MESSENGER_SDKS)
+    }
     yield
     for handler in root.handlers[:]:
         if handler not in handlers:
@@ -360,9 +362,10 @@ async def test_a_telegram_conversation_and_its_errors_log_no_token(
     settings = make_settings(tmp_path, log_level="DEBUG", telegram=telegram)
     log = io.StringIO()
     configure_logging(settings, quiet=False, stream=log)
-    # The cli keeps httpx at WARNING; let its request lines (each URL has the token) through,
-    # so that what is tested is the masking, not the quieting.
+    # The cli keeps httpx at WARNING and PTB at INFO; let their lines (each URL has the
+    # token) through, so that what is tested is the masking, not the quieting.
     logging.getLogger("httpx").setLevel(logging.DEBUG)
+    logging.getLogger("telegram").setLevel(logging.DEBUG)
     core = await build_core(settings)
     adapter = TelegramAdapter(settings.telegram, core.engine)
     await adapter.start()
@@ -385,3 +388,31 @@ async def test_a_telegram_conversation_and_its_errors_log_no_token(
     if backend == "httpx":  # aiohttp's client logs no requests
         assert f"POST {api.base_url}***/getUpdates" in text
         assert f'POST {api.base_url}***/sendMessage "HTTP/1.1 403 Forbidden"' in text
+
+
+async def test_at_debug_the_log_holds_no_message_text(
+    tmp_path: Path, restored_logging: None
+) -> None:
+    """People's words, and the answers that would tell what they asked, stay out of the log
+    even at DEBUG: python-telegram-bot logs each update and request whole at that level."""
+    api = FakeBotApi(token=TOKEN)
+    await api.start()
+    settings = make_settings(
+        tmp_path, log_level="DEBUG", telegram={"token": TOKEN, "base_url": api.base_url}
+    )
+    log = io.StringIO()
+    configure_logging(settings, quiet=False, stream=log)
+    core = await build_core(settings)
+    adapter = TelegramAdapter(settings.telegram, core.engine)
+    await adapter.start()
+    try:
+        await api.send_text(OLENA, "Мій чоловік забрав мій паспорт")
+        await until(api, api.sent)
+    finally:
+        await adapter.stop()
+        await core.database.dispose()
+        await api.stop()
+    text = log.getvalue()
+    assert "DEBUG" in text, "the bot's own DEBUG lines are still written"
+    assert "паспорт" not in text
+    assert [reply["text"][:40] for reply in api.sent() if reply["text"][:40] in text] == []
