@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import json
 import os
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,10 +76,10 @@ class Runs:
     latencies: list[float] = field(default_factory=list)
 
     async def closed(self, people: list[Person], concurrency: int) -> None:
-        before, machine_before = cpu_seconds(self.process), machine_busy_seconds()
-        tally = await run_closed(self.api, people, concurrency)
-        self.cpu += cpu_seconds(self.process) - before
-        self.machine += machine_busy_seconds() - machine_before
+        load = run_closed(self.api, people, concurrency)
+        tally, cpu, machine = await measured(self.process, load)
+        self.cpu += cpu
+        self.machine += machine
         self.messages += tally.steps
         self.seconds += tally.finished - tally.started
         self.latencies += tally.latencies
@@ -86,18 +87,27 @@ class Runs:
     def figures(self) -> dict[str, Any]:
         tally = Tally(steps=self.messages, latencies=self.latencies, started=0.0)
         tally.finished = self.seconds
-        return summary(tally) | {
-            "cpu_ms_per_message": round(1000 * self.cpu / self.messages, 2),
-            "machine_cpu_ms_per_message": round(1000 * self.machine / self.messages, 2),
-        }
+        return summary(tally) | per_message(self.cpu, self.machine, self.messages)
+
+    async def paced(self, people: list[Person], rate: float) -> dict[str, Any]:
+        """``people`` at ``rate`` messages a second: latency when the bot is not saturated."""
+        tally, cpu, machine = await measured(self.process, run_paced(self.api, people, rate))
+        return summary(tally) | per_message(cpu, machine, tally.steps)
 
 
-async def paced(runs: Runs, people: list[Person], rate: float) -> dict[str, Any]:
-    """``people`` at ``rate`` messages a second: latency when the bot is not saturated."""
-    before = cpu_seconds(runs.process)
-    tally = await run_paced(runs.api, people, rate)
-    spent = cpu_seconds(runs.process) - before
-    return summary(tally) | {"cpu_ms_per_message": round(1000 * spent / tally.steps, 2)}
+async def measured(process: BotProcess, load: Awaitable[Tally]) -> tuple[Tally, float, float]:
+    """What ``load`` did, and the CPU seconds ``process`` and the whole machine spent on it."""
+    before, machine_before = cpu_seconds(process), machine_busy_seconds()
+    tally = await load
+    return tally, cpu_seconds(process) - before, machine_busy_seconds() - machine_before
+
+
+def per_message(cpu: float, machine: float, messages: int) -> dict[str, float]:
+    """CPU milliseconds per message, the process's and the machine's."""
+    return {
+        "cpu_ms_per_message": round(1000 * cpu / messages, 2),
+        "machine_cpu_ms_per_message": round(1000 * machine / messages, 2),
+    }
 
 
 async def start_echo(workdir: Path) -> Runs:
@@ -126,10 +136,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     figures = {"bot_closed": bot.figures(), "echo_closed": echo.figures()}
     if args.paced:
         first += args.rounds * per_round
-        figures["bot_paced"] = await paced(
-            bot, people_for(first, args.paced // STEPS, STEPS), args.rate
+        figures["bot_paced"] = await bot.paced(
+            people_for(first, args.paced // STEPS, STEPS), args.rate
         )
-        figures["echo_paced"] = await paced(echo, echo_people(900_000, args.paced), args.rate)
+        # Echo people numbered after every round's, so that no chat is reused.
+        after_rounds = (args.rounds + 1) * 100_000
+        figures["echo_paced"] = await echo.paced(echo_people(after_rounds, args.paced), args.rate)
     await asyncio.gather(asyncio.to_thread(process.stop), asyncio.to_thread(echo.process.stop))
     await asyncio.gather(api.stop(), echo.api.stop())
     bot_closed, echo_closed = figures["bot_closed"], figures["echo_closed"]
