@@ -153,7 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     """Run the chosen command."""
     # Imported after the settings are known good, so --help and a bad setting answer fast.
-    from bot import app  # noqa: PLC0415
+    from bot import app, event_loop  # noqa: PLC0415
     from bot.storage import database  # noqa: PLC0415
 
     if args.command == "ask":
@@ -170,9 +170,9 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     try:
         if args.command == "chat":
-            asyncio.run(app.run_console(settings, sys.stdin, sys.stdout))
+            event_loop.run(app.run_console(settings, sys.stdin, sys.stdout), settings.event_loop)
         else:
-            asyncio.run(app.run(settings))
+            event_loop.run(app.run(settings), settings.event_loop)
     except KeyboardInterrupt:
         pass
     return 0

@@ -173,6 +173,8 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None
     """Hex key for pseudonyms; generated into var/pseudonym.key on first start if unset."""
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    """uvloop spends less CPU per message; asyncio's own loop is the fallback."""
     contact_gap_minutes: int = Field(default=30, ge=1)
     """Messages closer together than this are one contact (see "How we count")."""
     retention_days: int = Field(default=90, ge=1)
