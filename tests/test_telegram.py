@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,18 @@ async def test_commands_are_registered_in_four_languages(
     assert registered[None] == registered["en"]
     names = [c["command"] for c in api.sent("setMyCommands")[0]["commands"]]
     assert names == ["start", "menu", "human", "language", "privacy", "forget", "help"]
+
+
+async def test_replies_go_out_without_a_warning_from_ptb(
+    api: FakeBotApi, running: tuple[Core, TelegramAdapter]
+) -> None:
+    # Replies are sent with Bot.do_api_request, which PTB warns about for a method it has.
+    with warnings.catch_warnings(record=True) as caught:
+        await api.send_text(PIOTR, "/start")
+        await api.press(PIOTR, "lang:pl")
+        await api.wait_for("sendMessage", 4)
+
+    assert [str(warning.message) for warning in caught] == []
 
 
 async def test_user_text_is_escaped_in_html(
