@@ -156,8 +156,8 @@ async def contact_cost(engine: AsyncEngine, samples: int = 500) -> dict[str, flo
     async def message(key: str, note: ContactNote | None) -> float:
         started = time.perf_counter()
         async with store.begin() as conversation:
-            await conversation.claim_event("telegram", uuid.uuid4().hex, now)
-            person = await conversation.load_person(key, "telegram", now)
+            person = await conversation.claim_and_load("telegram", uuid.uuid4().hex, key, now)
+            assert person is not None  # a new event id every time
             await conversation.save_person(person, now)
             if note is not None:
                 await conversation.record_contact(key, "telegram", note, now)

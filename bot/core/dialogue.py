@@ -107,21 +107,25 @@ class DialogueEngine:
     ) -> Outcome:
         now = inbound.received_at
         async with self._store.begin() as conversation:
-            if not await conversation.claim_event(inbound.channel, inbound.event_id, now):
+            person = await conversation.claim_and_load(inbound.channel, inbound.event_id, key, now)
+            if person is None:
                 # Handled before; or by the last attempt, whose COMMIT was kept though its
                 # connection died. Nothing else claims the event while the person's lock is
                 # held, so once an attempt ended, its replies and effects are this event's.
                 return ended[-1] if ended else ([], effects)
-            replies = await self._work(conversation, key, inbound, effects)
+            replies = await self._work(conversation, person, inbound, effects)
             ended.append((replies, effects))
         return replies, effects
 
     async def _work(
-        self, conversation: Conversation, key: str, inbound: Inbound, effects: EventEffects
+        self,
+        conversation: Conversation,
+        person: PersonRecord,
+        inbound: Inbound,
+        effects: EventEffects,
     ) -> list[Reply]:
         """Everything the claimed event reads and writes, in its transaction."""
         now = inbound.received_at
-        person = await conversation.load_person(key, inbound.channel, now)
         if command_of(inbound.text) == "/report":
             language = self._language(person, inbound)
             return await coordinator_report(
@@ -130,7 +134,7 @@ class DialogueEngine:
         replies = self._respond(person, inbound, effects)
         if person.erased:
             address = (inbound.channel, inbound.address) if inbound.address else None
-            await conversation.erase_person(key, now, address)
+            await conversation.erase_person(person.key, now, address)
             return replies  # nothing new is written about someone who asked to be forgotten
         replies += await self.handoff.apply(
             conversation,

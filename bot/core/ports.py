@@ -80,8 +80,11 @@ class PersonRecord:
 class Conversation(Protocol):
     """One unit of work: everything one inbound event reads and writes, in one transaction."""
 
-    async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
-        """Record the event as processed; False when it already was (a redelivery)."""
+    async def claim_and_load(
+        self, channel: str, event_id: str, key: str, now: datetime
+    ) -> PersonRecord | None:
+        """Record the event as processed and load its person (``load_person``); None when
+        the event was processed before (a redelivery)."""
         ...
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:

@@ -20,7 +20,7 @@ from bot.core.ports import (
     PersonRecord,
 )
 from bot.core.tickets import NewTicket, RatingOutcome, TicketLine
-from bot.storage import event_claims, person_rows, person_tickets
+from bot.storage import event_claims, event_start, person_rows, person_tickets
 from bot.storage.contacts import record_contact
 from bot.storage.direct_sql import TransactionSql
 from bot.storage.erasure import random_key, unlink_contacts
@@ -45,7 +45,7 @@ _EVENTS: Final = cast(Table, ProcessedEvent.__table__)
 class SqlConversation:
     """One transaction's view of people, their state, contacts and processed events.
 
-    The per-message path (claim, person, contact, replies) is plain SQL on the transaction's
+    The per-message path (claim and person, contact, replies) is plain SQL on the transaction's
     connection; the person's row is written once, when the transaction ends (``flush``).
     Tickets, erasure and assessments, which are rare, go through an ORM session made on the
     same connection when first needed: most messages need none, and making one, with its
@@ -73,9 +73,14 @@ class SqlConversation:
             self._orm = AsyncSession(bind=self._connection, expire_on_commit=False)
         return self._orm
 
-    async def claim_event(self, channel: str, event_id: str, now: datetime) -> bool:
-        self._claimed = await event_claims.claim(self._sql, channel, event_id, now)
-        return self._claimed is not None
+    async def claim_and_load(
+        self, channel: str, event_id: str, key: str, now: datetime
+    ) -> PersonRecord | None:
+        started = await event_start.claim_and_load(self._sql, channel, event_id, key, now)
+        if started is None:
+            return None
+        self._claimed, self._person = started
+        return _record(self._person)
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
         if self._claimed is None:
@@ -84,25 +89,8 @@ class SqlConversation:
         self._held = {"claimed": self._claimed, "address": address, "pending": pending}
 
     async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
-        row = await person_rows.load_or_create(self._sql, key, channel, now)
-        self._person = row
-        data = row.data
-        state = ConversationState(
-            step=row.step,
-            pending_text=_str_or_none(data.get("pending_text")),
-            last_options=_option_pairs(data.get("last_options")),
-            rated=_strings(data.get("rated")),
-            unanswered=_int(data.get("unanswered")),
-            last_question=_str_or_none(data.get("last_question")),
-            awaiting_summary=_str_or_none(data.get("awaiting_summary")),
-        )
-        return PersonRecord(
-            key=key,
-            language=row.language,
-            state=state,
-            language_explicit=row.language_explicit,
-            ticket=row.ticket_id,
-        )
+        self._person = await person_rows.load_or_create(self._sql, key, channel, now)
+        return _record(self._person)
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:
         row = self._loaded(person.key)
@@ -222,6 +210,27 @@ class SqlConversationStore:
 
     def is_outage(self, error: BaseException) -> bool:
         return is_database_outage(error)
+
+
+def _record(row: PersonRow) -> PersonRecord:
+    """The dialogue's view of the person's row."""
+    data = row.data
+    state = ConversationState(
+        step=row.step,
+        pending_text=_str_or_none(data.get("pending_text")),
+        last_options=_option_pairs(data.get("last_options")),
+        rated=_strings(data.get("rated")),
+        unanswered=_int(data.get("unanswered")),
+        last_question=_str_or_none(data.get("last_question")),
+        awaiting_summary=_str_or_none(data.get("awaiting_summary")),
+    )
+    return PersonRecord(
+        key=row.key,
+        language=row.language,
+        state=state,
+        language_explicit=row.language_explicit,
+        ticket=row.ticket_id,
+    )
 
 
 def _str_or_none(value: object) -> str | None:

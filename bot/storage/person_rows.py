@@ -35,7 +35,7 @@ _CONTACT_COLUMNS: Final = (
 )
 _WRITTEN: Final = ("language", "language_explicit", "ticket_id", *_CONTACT_COLUMNS)
 
-_LOAD: Final = (
+LOAD: Final = (
     select(
         _PEOPLE.c.id,
         _PEOPLE.c.channel,
@@ -91,9 +91,14 @@ class PersonRow:
 
 async def load_or_create(sql: TransactionSql, key: str, channel: str, now: datetime) -> PersonRow:
     """The person with this pseudonym; a new row on their first message."""
-    found = await sql.first(_LOAD, {"key": key})
+    found = await sql.first(LOAD, {"key": key})
     if found is not None:
-        return _from_row(key, found)
+        return from_row(key, found)
+    return await create(sql, key, channel, now)
+
+
+async def create(sql: TransactionSql, key: str, channel: str, now: datetime) -> PersonRow:
+    """A new row for someone writing for the first time."""
     person_id = await sql.scalar(
         _CREATE,
         {
@@ -123,7 +128,8 @@ async def write(sql: TransactionSql, person: PersonRow, now: datetime) -> None:
         sql.later(_WRITE_STATE, state | {"person": person.id})
 
 
-def _from_row(key: str, values: Mapping[str, Any]) -> PersonRow:
+def from_row(key: str, values: Mapping[str, Any]) -> PersonRow:
+    """The person as ``LOAD`` (or a statement with its columns) read them."""
     return PersonRow(
         id=values["id"],
         key=key,
