@@ -14,11 +14,13 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapters.console import render_plain
 from bot.app import Core, build_core
 from bot.core.messages import Channel, Inbound, Reply
 from bot.settings import Settings
+from bot.storage.database import create_engine, upgrade
 from tests.fakes.tcp_proxy import CuttableProxy
 from tests.fakes.telegram_api import FakeBotApi
 
@@ -180,6 +182,21 @@ def postgres_url() -> Iterator[str]:
     finally:
         with psycopg.connect(admin_url, autocommit=True) as admin:
             admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    """A migrated database of each kind: on PostgreSQL psycopg runs the hot path's
+    statements itself (bot/storage/direct_sql.py), on SQLite SQLAlchemy runs them."""
+    url = (
+        f"sqlite:///{tmp_path}/either.db"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    yield engine
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ rows as through SQLAlchemy, in the same transaction, and a lost server still an 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import cast
 
 import pytest
@@ -35,21 +33,6 @@ READ = select(EVENTS.c.event_id, EVENTS.c.address, EVENTS.c.pending, EVENTS.c.pr
 )
 NOW = datetime(2026, 11, 21, 22, 15, 30, 123456, tzinfo=UTC)
 REPLIES = [{"text": "Привіт — «PESEL» ✓", "options": [["menu:pesel", "PESEL"]], "n": None}]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    """A migrated database of each kind: SQLAlchemy runs the statements on one, psycopg
-    itself on the other."""
-    url = (
-        f"sqlite:///{tmp_path}/direct.db"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    await asyncio.to_thread(upgrade, url)
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
 
 
 async def test_statements_give_the_same_rows_on_either_database(database: AsyncEngine) -> None:

@@ -4,9 +4,7 @@ one statement on PostgreSQL, with the same outcome as the two statements SQLite 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
@@ -20,19 +18,6 @@ from tests.sql_counting import counting_psycopg_statements
 
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=UTC)
 OLENA = "a1" * 32
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
-    url = (
-        f"sqlite:///{tmp_path}/start.db"
-        if request.param == "sqlite"
-        else request.getfixturevalue("postgres_url")
-    )
-    await asyncio.to_thread(upgrade, url)
-    engine = create_engine(url)
-    yield engine
-    await engine.dispose()
 
 
 async def start(engine: AsyncEngine, event_id: str) -> tuple[int, person_rows.PersonRow] | None:

@@ -118,11 +118,7 @@ class DialogueEngine:
         return replies, effects
 
     async def _work(
-        self,
-        conversation: Conversation,
-        person: PersonRecord,
-        inbound: Inbound,
-        effects: EventEffects,
+        self, unit: Conversation, person: PersonRecord, inbound: Inbound, effects: EventEffects
     ) -> list[Reply]:
         """Everything the claimed event reads and writes, in its transaction."""
         now = inbound.received_at
@@ -134,10 +130,10 @@ class DialogueEngine:
         replies = self._respond(person, inbound, effects)
         if person.erased:
             address = (inbound.channel, inbound.address) if inbound.address else None
-            await conversation.erase_person(person.key, now, address)
+            await unit.erase_person(person.key, now, address)
             return replies  # nothing new is written about someone who asked to be forgotten
         replies += await self.handoff.apply(
-            conversation,
+            unit,
             person,
             inbound,
             language=self._language(person, inbound),
@@ -145,7 +141,7 @@ class DialogueEngine:
             screens=self.screens,
             search=self._knowledge.search,
         )
-        await write_outcome(conversation, person, inbound, replies, effects=effects, now=now)
+        await write_outcome(unit, person, inbound, replies, effects=effects, now=now)
         return replies
 
     async def _tell_staff(self, number: int, effects: EventEffects) -> None:
