@@ -83,17 +83,13 @@ class Conversation(Protocol):
     async def claim_and_load(
         self, channel: str, event_id: str, key: str, now: datetime
     ) -> PersonRecord | None:
-        """Record the event as processed and load its person (``load_person``); None when
-        the event was processed before (a redelivery)."""
+        """Record the event as processed and load the person with this pseudonym, created
+        on first contact; None when the event was processed before (a redelivery)."""
         ...
 
     async def hold_replies(self, address: str, replies: Sequence[Reply]) -> None:
         """Keep the claimed event's replies with it until the adapter settles them, so a
         crash between this commit and their delivery does not lose them."""
-        ...
-
-    async def load_person(self, key: str, channel: str, now: datetime) -> PersonRecord:
-        """The person with this pseudonym, created on first contact."""
         ...
 
     async def save_person(self, person: PersonRecord, now: datetime) -> None:

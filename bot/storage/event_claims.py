@@ -18,12 +18,20 @@ from bot.storage.direct_sql import TransactionSql
 from bot.storage.models import ProcessedEvent
 
 _EVENTS: Final = cast(Table, ProcessedEvent.__table__)
-_CLAIMS: Final = {
+CLAIMS: Final = {
     name: module.insert(_EVENTS)
+    # Named values, not ones taken from the parameters: on PostgreSQL the claim also goes
+    # as a CTE (bot/storage/event_start.py), where parameters name no columns.
+    .values(
+        channel=bindparam("channel"),
+        event_id=bindparam("event_id"),
+        processed_at=bindparam("processed_at"),
+    )
     .on_conflict_do_nothing(index_elements=[_EVENTS.c.channel, _EVENTS.c.event_id])
     .returning(_EVENTS.c.id)
     for name, module in (("postgresql", postgresql), ("sqlite", sqlite))
 }
+"""The claim of an event id, per dialect: its row id, or no row when it was claimed before."""
 
 HOLD: Final = (
     update(_EVENTS)
@@ -36,7 +44,7 @@ HOLD: Final = (
 async def claim(sql: TransactionSql, channel: str, event_id: str, now: datetime) -> int | None:
     """The claim's row id; None when the event was claimed before."""
     claimed = await sql.scalar(
-        _CLAIMS[sql.dialect.name],
+        CLAIMS[sql.dialect.name],
         {"channel": channel, "event_id": event_id, "processed_at": now},
     )
     return None if claimed is None else int(claimed)

@@ -9,31 +9,17 @@ such CTEs; there they stay two statements.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Final, cast
+from typing import Any, Final
 
-from sqlalchemy import Select, Table, bindparam, literal_column, select, true
-from sqlalchemy.dialects import postgresql
+from sqlalchemy import Select, literal_column, select, true
 
 from bot.storage import event_claims, person_rows
 from bot.storage.direct_sql import TransactionSql
-from bot.storage.models import ProcessedEvent
 from bot.storage.person_rows import PersonRow
-
-_EVENTS: Final = cast(Table, ProcessedEvent.__table__)
 
 
 def _claim_and_load() -> Select[Any]:
-    claim = (
-        postgresql.insert(_EVENTS)
-        .values(
-            channel=bindparam("channel"),
-            event_id=bindparam("event_id"),
-            processed_at=bindparam("processed_at"),
-        )
-        .on_conflict_do_nothing(index_elements=[_EVENTS.c.channel, _EVENTS.c.event_id])
-        .returning(_EVENTS.c.id)
-        .cte("claim")
-    )
+    claim = event_claims.CLAIMS["postgresql"].cte("claim")
     person = person_rows.LOAD.cte("person")
     # One row whether or not the person exists: their columns are NULL for someone new. The
     # claim is a scalar subquery, NULL when the event was claimed before. (The person's
