@@ -5,8 +5,10 @@ and for one person in ten a hand-off that a simulated staff member answers and c
 three phases:
 
 1. capacity: a tenth of the people, ``--concurrency`` of them writing at once, each as soon
-   as answered: the most the bot can handle. A bare python-telegram-bot echo bot then
-   answers as many messages the same way, for the throughput ratio;
+   as answered: the most the bot can handle. A bare python-telegram-bot echo bot answers as
+   many messages the same way, in turns with the bot (half the people, the echo bot, the
+   echo bot again, the other half), for the throughput ratio: measured twenty minutes
+   apart, the two would have met different machine speeds;
 2. clean: half of the rest, arriving at random at ``--rate`` messages a second: the latency a
    person sees, and whether memory grows;
 3. faulted: the others at the same rate, while 429s and 5xx are injected on sendMessage and
@@ -46,13 +48,12 @@ from bench.soak_people import (
     Person,
     SoakApi,
     people_for,
-    run_closed,
     run_paced,
-    summary,
 )
 from bench.soak_phases import clean_rss, report, run_faulted
 from bench.soak_process import BotProcess, bot_settings
 from bench.soak_scripts import Step, prepare
+from bench.turns import Runs, in_turns
 from tests.fakes.telegram_api import Fault
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,7 +76,10 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
 
     first_paced = max(1, args.people // 10)
     first_faulted = first_paced + (args.people - first_paced) // 2
-    capacity = await run_closed(api, people_for(0, first_paced, steps), args.concurrency)
+    capacity_people = people_for(0, first_paced, steps)
+    capacity, echo = await capacity_against_echo(
+        api, bot, workdir, capacity_people, args.concurrency
+    )
     samples_before = len(bot.rss_samples)
     # What one durable COMMIT costs meanwhile: the floor under the clean phase's p99.
     probing = threading.Event()
@@ -114,10 +118,9 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         for chat, want in expected.items()
         if received[chat] < want
     ]
-    echo = await echo_yardstick(api, workdir, capacity.steps, args.concurrency)
     await api.stop()
     events = {"faults_injected": injected} | events
-    phases = (capacity, clean, faulted)
+    phases = (capacity.tally, clean, faulted)
     figures = report(
         args,
         phases,
@@ -126,8 +129,9 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         received=received,
         bot=bot,
         rss_clean=rss_clean,
-        echo=echo,
+        echo=echo.figures(),
         workdir=workdir,
+        capacity_cpu=capacity.figures(),
     )
     return figures | {
         "postgres_commit": await floor,
@@ -135,7 +139,7 @@ async def soak(args: argparse.Namespace) -> dict[str, Any]:
         "chats_with_fewer_than_expected": short[:3],
         "late_steps": {
             phase: tally.late[:5]
-            for phase, tally in (("capacity", capacity), ("clean", clean), ("faulted", faulted))
+            for phase, tally in zip(("capacity", "clean", "faulted"), phases, strict=True)
         },
     }
 
@@ -161,18 +165,28 @@ def bot_environment(api: SoakApi, workdir: Path) -> dict[str, str]:
     }
 
 
-async def echo_yardstick(
-    api: SoakApi, workdir: Path, messages: int, concurrency: int
-) -> dict[str, Any]:
-    """The same number of text messages through a bare PTB echo bot on the same fake."""
-    api.calls.clear()
-    # Faults the faulted phase injected and our bot did not meet (the last burst comes as
-    # the last person finishes) would fail the echo bot's first sends, and it has no retry.
-    api.faults.clear()
-    echo = await start_echo_bot(api, workdir)
-    tally = await run_closed(api, echo_people(0, messages), concurrency)
-    await asyncio.to_thread(echo.stop)
-    return summary(tally)
+async def capacity_against_echo(
+    api: SoakApi, bot: BotProcess, workdir: Path, people: list[Person], concurrency: int
+) -> tuple[Runs, Runs]:
+    """The capacity phase: ``people`` in two rounds, and a bare PTB echo bot on a fake Bot API
+    of its own given as many messages, in turns with them (bench/turns.py)."""
+    echo_api = SoakApi()
+    await echo_api.start()
+    echo_bot = await start_echo_bot(echo_api, workdir)
+    ours, echo = Runs(bot, api), Runs(echo_bot, echo_api)
+    half = len(people) // 2
+    bot_rounds = [people[:half], people[half:]]
+    echo_rounds, first = [], 0
+    for round_ in bot_rounds:
+        messages = sum(len(script) for _, script, _ in round_)
+        echo_rounds.append(echo_people(first, messages))
+        first += len(echo_rounds[-1])
+    try:
+        await in_turns(ours, echo, bot_rounds, echo_rounds, concurrency)
+    finally:
+        await asyncio.to_thread(echo_bot.stop)
+        await echo_api.stop()
+    return ours, echo
 
 
 async def start_echo_bot(api: SoakApi, workdir: Path) -> BotProcess:

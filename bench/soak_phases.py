@@ -12,6 +12,7 @@ from typing import Any
 
 from bench.soak_people import Chats, Person, Tally, run_paced, summary
 from bench.soak_process import BotProcess, kill_and_restart, restart_postgres
+from bench.turns import ratios
 
 FAULT_EVERY = 25
 """People finished between two bursts of the network's own faults."""
@@ -65,12 +66,23 @@ def report(
     rss_clean: list[int],
     echo: dict[str, Any],
     workdir: Path,
+    capacity_cpu: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The soak's figures: messages, lost and duplicated replies, each phase, memory and the
-    ratio to the echo bot."""
+    ratio to the echo bot; with ``capacity_cpu`` (the capacity phase's figures with CPU time
+    per message, measured in turns with the echo bot's), their CPU ratio too."""
     capacity, clean, faulted = phases
     warm = rss_clean[len(rss_clean) // 10] if rss_clean else 0
-    capacity_summary = summary(capacity)
+    capacity_summary = capacity_cpu or summary(capacity)
+    compared = (
+        ratios(capacity_summary, echo)
+        if capacity_cpu
+        else {
+            "throughput_ratio_vs_echo": round(
+                capacity_summary["throughput_per_s"] / echo["throughput_per_s"], 2
+            )
+        }
+    )
     return {
         "messages_sent": capacity.steps + clean.steps + faulted.steps,
         "replies_received": sum(received.values()),
@@ -84,8 +96,6 @@ def report(
         "peak_rss_mib": round(max(bot.rss_samples) / 1024, 1),
         "rss_growth_clean_pct": round(100 * (rss_clean[-1] - warm) / warm, 1) if warm else None,
         "echo_bot": echo,
-        "throughput_ratio_vs_echo": round(
-            capacity_summary["throughput_per_s"] / echo["throughput_per_s"], 2
-        ),
+        **compared,
         "log": str(workdir / "bot.log"),
     }
