@@ -98,8 +98,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-MESSENGER_SDKS = ("telegram", "nio")
-"""Loggers kept at INFO or above whatever the log level: python-telegram-bot's, matrix-nio's."""
+LIBRARIES_LOGGING_TEXTS = ("telegram", "nio", "aiosqlite", "psycopg")
+"""Loggers kept at INFO or above whatever the log level: at DEBUG, python-telegram-bot and
+matrix-nio log each update and request whole, and aiosqlite each statement with its
+parameters (the replies stored with an event, a ticket's transcript)."""
 
 
 def configure_logging(
@@ -121,11 +123,11 @@ def configure_logging(
     # above as well; this keeps the log short).
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    # The messengers' SDKs log each update and each request whole at DEBUG: people's words,
-    # and the answers that would tell what they asked. Our own DEBUG lines hold no texts, so
-    # DEBUG stops at the SDKs.
-    for sdk in MESSENGER_SDKS:
-        logging.getLogger(sdk).setLevel(max(logging.INFO, root.level))
+    # These log people's words at DEBUG, and the answers that would tell what they asked.
+    # Our own DEBUG lines hold no texts, so DEBUG stops at them. (SQLAlchemy keeps its own
+    # loggers at WARNING unless told otherwise.)
+    for library in LIBRARIES_LOGGING_TEXTS:
+        logging.getLogger(library).setLevel(max(logging.INFO, root.level))
     return handler
 
 

@@ -19,7 +19,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.app import build_core
-from bot.cli import MESSENGER_SDKS, configure_logging
+from bot.cli import LIBRARIES_LOGGING_TEXTS, configure_logging
 from bot.redaction import RedactingFilter, Redactor, mask_url, secret_values
 from bot.settings import Settings, SettingsError, load_settings
 from tests.conftest import ROOT, make_settings, start_bot_process
@@ -91,7 +91,8 @@ def restored_logging() -> Iterator[None]:
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     quieted = {
-        name: logging.getLogger(name).level for name in ("httpx", "apscheduler", *MESSENGER_SDKS)
+        name: logging.getLogger(name).level
+        for name in ("httpx", "apscheduler", *LIBRARIES_LOGGING_TEXTS)
     }
     yield
     for handler in root.handlers[:]:
