@@ -11,8 +11,16 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, InputFile
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 
 from bot.adapters.telegram import TelegramAdapter
 from bot.adapters.telegram.aiohttp_request import AiohttpRequest
@@ -101,6 +109,44 @@ async def test_no_server_is_a_network_error() -> None:
         async with Bot("1:x", base_url=f"http://127.0.0.1:{port}/bot", request=request):
             pass  # starting asks getMe, which finds no one
     assert "aiohttp.ClientConnectorError" in str(refused.value)
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A server on 127.0.0.1 that answers every call 200 with the next body it is given, as
+    a broken proxy in front of Telegram might: the base URL, and the bodies to give."""
+    bodies: list[bytes] = []
+
+    async def answer(_request: web.Request) -> web.Response:
+        return web.Response(body=bodies.pop(0), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    yield f"http://127.0.0.1:{port}/bot", bodies
+    await runner.cleanup()
+
+
+async def test_answers_are_read_as_ptb_reads_them_and_a_broken_one_is_not_logged(
+    gateway: tuple[str, list[bytes]], caplog: pytest.LogCaptureFixture
+) -> None:
+    base_url, bodies = gateway
+    me = b'{"ok": true, "result": {"id": 1, "is_bot": true, "first_name": "Bot", "username": "b"}}'
+    # A message's echo whose text is not valid UTF-8 is read as PTB reads it: replaced.
+    echo = (
+        b'{"ok": true, "result": {"message_id": 5, "date": 0, "text": "Cze\xc5 \xff",'
+        b' "chat": {"id": 4242, "type": "private"}}}'
+    )
+    bodies += [me, echo, b"<html>Proxy error: Olena's message</html>"]
+    async with Bot("1:x", base_url=base_url, request=AiohttpRequest()) as bot:
+        sent = await bot.send_message(PERSON["id"], "Cześć")
+        assert sent.text == "Cze\ufffd \ufffd"
+        with pytest.raises(TelegramError, match="Invalid server response"):
+            await bot.send_message(PERSON["id"], "Cześć")
+    assert "Olena" not in caplog.text, "what came back may hold what people wrote"
 
 
 async def test_a_file_is_uploaded_as_multipart(api: FakeBotApi, bot: Bot) -> None:

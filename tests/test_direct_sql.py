@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import cast
 
 import pytest
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.database import create_engine, upgrade
@@ -54,6 +54,26 @@ async def test_statements_give_the_same_rows_on_either_database(database: AsyncE
     }
     assert read_directly["pending"] == REPLIES  # the JSON came back whole, Cyrillic and all
     assert _utc(read_directly["processed_at"]) == NOW
+
+
+async def test_json_is_stored_as_text_the_database_reads_as_json(database: AsyncEngine) -> None:
+    # orjson writes bytes: psycopg sends them as JSON, but SQLite would keep them as a blob.
+    on_sqlite = database.dialect.name == "sqlite"
+    inspect = (
+        "SELECT typeof(pending), json_extract(pending, '$[0].text')"
+        if on_sqlite
+        else "SELECT json_typeof(pending), pending->0->>'text'"
+    )
+    async with database.begin() as connection:
+        sql = TransactionSql(connection)
+        claimed = await sql.first(
+            CLAIM, {"channel": "telegram", "event_id": "43", "processed_at": NOW}
+        )
+        assert claimed is not None
+        await sql.execute(HOLD, {"claimed": claimed["id"], "address": "7001", "pending": REPLIES})
+        query = text(f"{inspect} FROM processed_events WHERE id = :claimed")
+        stored = (await connection.execute(query, {"claimed": claimed["id"]})).one()
+    assert tuple(stored) == ("text" if on_sqlite else "array", "Привіт — «PESEL» ✓")
 
 
 async def test_what_a_rolled_back_transaction_ran_directly_is_gone(database: AsyncEngine) -> None:

@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Final
+
+import orjson
 
 log = logging.getLogger(__name__)
 
@@ -149,7 +150,7 @@ async def close_journal(journal: DeliveryJournal | None) -> None:
 
 
 def _line(fields: Event | tuple[str, str, int]) -> bytes:
-    return json.dumps(fields, ensure_ascii=False).encode() + b"\n"
+    return orjson.dumps(fields) + b"\n"
 
 
 def _read(path: Path) -> tuple[list[Event], dict[Event, int]]:
@@ -161,7 +162,7 @@ def _read(path: Path) -> tuple[list[Event], dict[Event, int]]:
     left: dict[Event, int] = {}
     for line in path.read_bytes().splitlines():
         try:
-            channel, event_id, *rest = json.loads(line)
+            channel, event_id, *rest = orjson.loads(line)
             count = int(rest[0]) if rest else None
         except (ValueError, TypeError, IndexError):
             continue  # a line cut short by the crash: its event is sent again, not lost

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import hmac
-import json
 import logging
 from collections.abc import Sequence
 from typing import Final
 
+import orjson
 from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
@@ -89,7 +89,7 @@ class DurableWebhook:
 
     async def _read_update(self, request: web.Request) -> Update | None:
         try:
-            data = json.loads(await request.read())
+            data = orjson.loads(await request.read())
             if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
                 return None
             return Update.de_json(data, self._application.bot)
