@@ -8,16 +8,25 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
+from sqlalchemy import insert
+from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.adapters.telegram import TelegramAdapter
+from bot.adapters.telegram.aiohttp_request import AiohttpRequest
 from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
+from bot.adapters.telegram.rendering import keyboard_json, render_html
+from bot.adapters.telegram.splitting import fitted_parts
 from bot.app import Core, build_core
+from bot.core.messages import Option, Reply
 from bot.settings import Settings
-from bot.storage.pending_replies import SqlPendingReplies
+from bot.storage.models import ProcessedEvent
+from bot.storage.pending_replies import SqlPendingReplies, reply_to_json
 from tests.conftest import make_settings
 from tests.fakes.telegram_api import FakeBotApi, Fault
 
@@ -135,6 +144,59 @@ async def test_replies_left_by_an_outage_go_out_once_at_the_next_start(
         await second.stop()
         await core.database.dispose()
     assert texts_to(api, PIOTR["id"]) == [picker["text"]]
+
+
+LONG_ANSWER = Reply(
+    "\n\n".join(f"Akapit {number}. " + "Termin wizyty w urzędzie. " * 60 for number in range(8)),
+    "pl",
+    title="Karta pobytu",
+    options=(Option("menu", "Menu"),),
+)
+
+
+@pytest.mark.parametrize("journal", [False, True], ids=["ledger", "journal"])
+async def test_a_long_reply_cut_short_goes_on_from_the_part_not_sent(
+    tmp_path: Path, api: FakeBotApi, monkeypatch: pytest.MonkeyPatch, journal: bool
+) -> None:
+    # Stored by an event of the last run: what the engine commits before the sends.
+    _, core, _ = await telegram_core(tmp_path, api)
+    stored = {
+        "channel": "telegram",
+        "event_id": "long-1",
+        "processed_at": datetime.now(UTC),
+        "address": str(PIOTR["id"]),
+        "pending": [reply_to_json(LONG_ANSWER)],
+    }
+    async with core.database.begin() as connection:
+        await connection.execute(insert(ProcessedEvent).values(stored))
+    parts = [render_html(part) for part in fitted_parts(LONG_ANSWER)]
+    assert len(parts) >= 3
+    path = tmp_path / "delivered.jsonl" if journal else None
+    first_run = SqlPendingReplies(core.database, path)
+    await first_run.open()
+    # Telegram takes the first part, then is down for longer than this run retries.
+    takes_one = api._api_sendMessage
+
+    async def then_down(params: dict[str, Any]) -> Any:
+        api.inject("sendMessage", Fault.server_error(503), Fault.server_error(503))
+        return await takes_one(params)
+
+    monkeypatch.setattr(api, "_api_sendMessage", then_down)
+    async with Bot(api.token, base_url=api.base_url, request=AiohttpRequest()) as bot:
+        await ReplyDelivery(bot, first_run, (0.01,)).resend_undelivered()
+        assert texts_to(api, PIOTR["id"]) == parts[:1]
+        await first_run.close()
+        monkeypatch.setattr(api, "_api_sendMessage", takes_one)
+
+        second_run = SqlPendingReplies(core.database, path)
+        await second_run.open()
+        await ReplyDelivery(bot, second_run).resend_undelivered()
+        assert await second_run.undelivered("telegram", fitted_parts) == []
+        await second_run.close()
+    await core.database.dispose()
+    assert texts_to(api, PIOTR["id"]) == parts, "each part once, in order"
+    buttons = [params.get("reply_markup") for params in api.sent()]
+    assert buttons == [None] * (len(parts) - 1) + [keyboard_json(LONG_ANSWER)]
 
 
 async def test_a_stop_while_telegram_is_down_leaves_the_reply_for_the_next_start(

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import pytest
 
 from bot.adapters.telegram.rendering import render_html
-from bot.adapters.telegram.splitting import split_html
-from bot.core.messages import Link, Reply
+from bot.adapters.telegram.splitting import fitted_parts, split_html
+from bot.core.messages import Link, Option, Reply
 
 SENTENCE = "Zameldowanie trwa zwykle kilka dni, a urząd wydaje potwierdzenie od ręki. "
 
@@ -157,6 +157,45 @@ def test_realistic_reply_splits_and_keeps_its_text() -> None:
     assert " ".join(visible(html).split()) == " ".join(visible("\n".join(parts)).split())
 
 
+def assert_fitted_well(reply: Reply, parts: list[Reply], limit: int) -> None:
+    """Each part fits one message and fits whole when fitted again; the title is on the first
+    part, links and buttons on the last; together they keep all the text."""
+    for part in parts:
+        assert len(render_html(part)) <= limit
+        assert fitted_parts(part, limit) == [part]
+    assert [part.title for part in parts] == [reply.title] + [None] * (len(parts) - 1)
+    assert [part.links for part in parts[:-1]] == [()] * (len(parts) - 1)
+    assert [part.options for part in parts[:-1]] == [()] * (len(parts) - 1)
+    assert (parts[-1].links, parts[-1].options) == (reply.links, reply.options)
+    assert "".join("".join(part.text for part in parts).split()) == "".join(reply.text.split())
+
+
+def test_a_long_reply_is_fitted_into_parts_that_each_fit_when_fitted_again() -> None:
+    paragraphs = [
+        f"Krok {i}: " + SENTENCE * (i % 7 + 1) + "Uwaga: <ważne> & pilne." for i in range(60)
+    ]
+    reply = Reply(
+        text="\n\n".join(paragraphs),
+        language="pl",
+        title="Jak się zameldować?",
+        links=(Link("Urząd – meldunek", "https://example.org/meldunek?a=1&b=2"),),
+        options=(Option("menu", "Menu"),),
+        topic_id="docs.registration",
+    )
+    parts = fitted_parts(reply)
+    assert len(render_html(reply)) > 3 * 4096
+    assert len(parts) > 3
+    assert_fitted_well(reply, parts, 4096)
+    assert parts[1].text.startswith("Krok ")  # cut between paragraphs
+    assert {part.topic_id for part in parts} == {"docs.registration"}
+    assert fitted_parts(parts[0]) == [parts[0]]
+
+
+def test_a_reply_that_fits_is_its_own_only_part() -> None:
+    reply = Reply("Krótko.", "pl", title="Tytuł", options=(Option("menu", "Menu"),))
+    assert fitted_parts(reply) == [reply]
+
+
 def test_a_limit_too_small_for_the_markup_is_refused() -> None:
     html = '<a href="https://example.org/very/long/address">x</a>' * 3
     with pytest.raises(ValueError, match="cannot hold"):
@@ -191,3 +230,18 @@ if importlib.util.find_spec("hypothesis") is not None:
         assert_split_well(html, parts, limit)
         if len(html) <= limit:
             assert parts == [html]
+
+    _OPTIONS = st.lists(
+        st.builds(Option, id=st.just("menu"), label=st.text(min_size=1, max_size=5)), max_size=2
+    ).map(tuple)
+
+    @settings(deadline=None)
+    @given(reply=_REPLIES, options=_OPTIONS, limit=st.integers(min_value=200, max_value=600))
+    def test_any_reply_is_fitted_into_parts_that_fit(
+        reply: Reply, options: tuple[Option, ...], limit: int
+    ) -> None:
+        reply = Reply(reply.text, "pl", title=reply.title, links=reply.links, options=options)
+        markup = len(render_html(Reply("", "pl", title=reply.title, links=reply.links)))
+        if limit - markup < limit // 4:
+            return  # title and links too long for the room: a runaway no reply of ours has
+        assert_fitted_well(reply, fitted_parts(reply, limit), limit)

@@ -7,7 +7,7 @@ here, and the adapter sends them when it starts again.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -23,6 +23,10 @@ from bot.storage.outages import is_database_outage
 
 SETTLE_BATCH: Final = 500
 """Event ids in one UPDATE's IN list."""
+
+
+def _whole(reply: Reply) -> list[Reply]:
+    return [reply]
 
 
 def reply_to_json(reply: Reply) -> dict[str, Any]:
@@ -127,9 +131,12 @@ class SqlPendingReplies:
                         .values(pending=None, address=None)
                     )
 
-    async def undelivered(self, channel: str) -> list[Undelivered]:
+    async def undelivered(
+        self, channel: str, parts_of: Callable[[Reply], list[Reply]] = _whole
+    ) -> list[Undelivered]:
         """The channel's events with replies still to deliver, oldest first: once opened,
-        only those stored before ``open``, by an earlier run.
+        only those stored before ``open``, by an earlier run. ``parts_of`` cuts a reply into
+        the parts the channel sends it in, which is what the journal counts.
 
         Matrix asks after its first sync, while it already answers new events. An event of
         this run that is committed but still being sent is not undelivered; listing it would
@@ -148,13 +155,25 @@ class SqlPendingReplies:
         async with self._engine.connect() as connection:
             rows = await connection.execute(query)
             return [
-                Undelivered(channel, event_id, address, self._left_of(channel, event_id, pending))
+                Undelivered(
+                    channel, event_id, address, self._left_of(channel, event_id, pending, parts_of)
+                )
                 for event_id, address, pending in rows
                 if address is not None and pending
             ]
 
-    def _left_of(self, channel: str, event_id: str, pending: list[Any]) -> list[Reply]:
-        """The event's replies still to send: the journal may know that the first went out."""
-        replies = [reply_from_json(reply) for reply in pending]
+    def _left_of(
+        self,
+        channel: str,
+        event_id: str,
+        pending: list[Any],
+        parts_of: Callable[[Reply], list[Reply]],
+    ) -> list[Reply]:
+        """The event's replies (in parts) still to send: the journal may know that the first
+        parts went out."""
         left = self._journal.left(channel, event_id) if self._journal is not None else None
-        return replies if left is None else replies[max(0, len(replies) - left) :]
+        replies = [reply_from_json(reply) for reply in pending]
+        if left is None:
+            return replies
+        parts = [part for reply in replies for part in parts_of(reply)]
+        return parts[max(0, len(parts) - left) :]

@@ -322,10 +322,14 @@ class MatrixAdapter:
     async def _send(self, room_id: str, replies: list[Reply], event_id: str | None = None) -> None:
         """Send ``replies`` in order and settle what the engine stored for ``event_id``; what
         a passing failure kept from the room stays stored for the next start."""
-        parts = [part for reply in replies for part in fitted_parts(self._commands.shown(reply))]
+        parts = [part for reply in replies for part in self._parts(reply)]
         await send_in_order(
             self._require_sender(), room_id, parts, functools.partial(self._settle, event_id)
         )
+
+    def _parts(self, reply: Reply) -> list[tuple[Reply, dict[str, Any]]]:
+        """The events ``reply`` goes out as, each with the part of the reply it carries."""
+        return fitted_parts(self._commands.shown(reply))
 
     async def _settle(self, event_id: str | None, remaining: list[Reply]) -> None:
         if self._pending is not None and event_id is not None:
@@ -335,7 +339,10 @@ class MatrixAdapter:
         """Replies a crash or an outage left stored: sent once the rooms are known."""
         if self._pending is None:
             return
-        left = await self._pending.undelivered(Channel.MATRIX)
+        # The journal counts what is left of an event in the events it goes out as.
+        left = await self._pending.undelivered(
+            Channel.MATRIX, lambda reply: [part for part, _ in self._parts(reply)]
+        )
         for event in left:
             await self._send(event.address, event.replies, event.event_id)
         if left:

@@ -25,7 +25,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
 from telegram.warnings import PTBUserWarning
 
 from bot.adapters.telegram.rendering import keyboard_json, render_html
-from bot.adapters.telegram.splitting import split_html
+from bot.adapters.telegram.splitting import fitted_parts
 from bot.core.messages import Channel, Reply
 from bot.storage.pending_replies import SqlPendingReplies
 
@@ -124,9 +124,11 @@ class ReplyDelivery:
         # start. (Not the few notices it gives without a transaction, the flood notice and an
         # outage's apology: these are dropped if Telegram is down while the bot stops.)
         stop = self._stopping if event_id is not None and self._ledger is not None else None
-        for index, reply in enumerate(replies):
+        # Long replies in the parts they go out as, so that what is left is stored by part.
+        parts = [part for reply in replies for part in fitted_parts(reply)]
+        for index, part in enumerate(parts):
             try:
-                await self.send_reply(chat_id, reply, stop)
+                await self._send(chat_id, part, stop)
             except Undeliverable:
                 log.info("a person's chat no longer takes messages; their replies are dropped")
                 break
@@ -136,11 +138,11 @@ class ReplyDelivery:
                 )
             except (NetworkError, RetryAfter):
                 log.exception("Telegram stayed unreachable; the replies wait for a restart")
-                await self._settle(event_id, replies[index:])
+                await self._settle(event_id, parts[index:])
                 return
-            if index + 1 < len(replies):
+            if index + 1 < len(parts):
                 # A crash now must not send the ones delivered so far a second time.
-                await self._settle(event_id, replies[index + 1 :])
+                await self._settle(event_id, parts[index + 1 :])
         await self._settle(event_id, ())
 
     async def send_reply(
@@ -148,21 +150,18 @@ class ReplyDelivery:
     ) -> None:
         """One reply, in parts when long: cut between paragraphs, its buttons under the last;
         no more tries once ``stop`` is set."""
-        *first, last = split_html(render_html(reply))
-        for part in first:
-            await self._send(chat_id, part, None, stop)
-        await self._send(chat_id, last, reply, stop)
+        for part in fitted_parts(reply):
+            await self._send(chat_id, part, stop)
 
-    async def _send(
-        self, chat_id: int, html: str, reply: Reply | None, stop: asyncio.Event | None
-    ) -> None:
+    async def _send(self, chat_id: int, part: Reply, stop: asyncio.Event | None) -> None:
+        """One part of a reply (see fitted_parts), as one message."""
         message = {
             "chat_id": chat_id,
-            "text": html,
+            "text": render_html(part),
             "parse_mode": ParseMode.HTML.value,
             "link_preview_options": _NO_PREVIEW,
         }
-        if reply is not None and (buttons := keyboard_json(reply)) is not None:
+        if (buttons := keyboard_json(part)) is not None:
             message["reply_markup"] = buttons
 
         async def send() -> None:
@@ -180,7 +179,7 @@ class ReplyDelivery:
         """Send what a crash or a long outage left stored; returns how many events it was."""
         if self._ledger is None:
             return 0
-        left = await self._ledger.undelivered(Channel.TELEGRAM)
+        left = await self._ledger.undelivered(Channel.TELEGRAM, fitted_parts)
         for event in left:
             await self.deliver(int(event.address), event.event_id, event.replies)
         if left:

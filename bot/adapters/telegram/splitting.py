@@ -1,9 +1,15 @@
-"""Telegram HTML cut into messages that fit Telegram's length limit, each one well-formed."""
+"""Telegram HTML cut into messages that fit Telegram's length limit, each one well-formed;
+and a reply cut into replies that each fit one message."""
 
 from __future__ import annotations
 
 import re
+from dataclasses import replace
+from html import escape, unescape
 from typing import Final
+
+from bot.adapters.telegram.rendering import render_html
+from bot.core.messages import Reply
 
 TELEGRAM_LIMIT: Final = 4096
 """Telegram counts the visible text; we count the HTML we send, which is never shorter."""
@@ -37,6 +43,37 @@ def split_html(html: str, limit: int = TELEGRAM_LIMIT) -> list[str]:
         parts.append(_opening(stack) + body + _closing(open_at_end))
         start, stack = _skip_leftovers(atoms, end, open_at_end)
     return parts
+
+
+def fitted_parts(reply: Reply, limit: int = TELEGRAM_LIMIT) -> list[Reply]:
+    """``reply`` as the fewest replies whose HTML each fits one message: its text cut where
+    ``split_html`` cuts (between paragraphs, lines, sentences, words), the title on the first
+    part, the links and buttons on the last.
+
+    A part fits whole when it is fitted again. So what is left of a reply after some of its
+    parts went out can be stored as replies, and a crash then resends only the parts that
+    did not: a crash between the parts of a reply cut as HTML resent it whole.
+    """
+    if len(render_html(reply)) <= limit:
+        return [reply]
+    # Room for each part's text, whichever part it is: the first carries the title's markup,
+    # the last the links'. Ours take a line each; the floor only guards against a runaway
+    # (parts would then be too long, and Telegram refuses them).
+    title = len(render_html(Reply("", reply.language, title=reply.title)))
+    links = len(render_html(Reply("", reply.language, links=reply.links)))
+    room = max(limit // 4, limit - title - links)
+    texts = [unescape(part) for part in split_html(escape(reply.text), room)]
+    last = len(texts) - 1
+    return [
+        replace(
+            reply,
+            text=text,
+            title=reply.title if index == 0 else None,
+            links=reply.links if index == last else (),
+            options=reply.options if index == last else (),
+        )
+        for index, text in enumerate(texts)
+    ]
 
 
 def _cut(atoms: list[str], kinds: str, start: int, stack: Stack, limit: int) -> tuple[int, Stack]:
