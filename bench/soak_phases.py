@@ -74,15 +74,6 @@ def report(
     capacity, clean, faulted = phases
     warm = rss_clean[len(rss_clean) // 10] if rss_clean else 0
     capacity_summary = capacity_cpu or summary(capacity)
-    compared = (
-        ratios(capacity_summary, echo)
-        if capacity_cpu
-        else {
-            "throughput_ratio_vs_echo": round(
-                capacity_summary["throughput_per_s"] / echo["throughput_per_s"], 2
-            )
-        }
-    )
     return {
         "messages_sent": capacity.steps + clean.steps + faulted.steps,
         "replies_received": sum(received.values()),
@@ -96,6 +87,6 @@ def report(
         "peak_rss_mib": round(max(bot.rss_samples) / 1024, 1),
         "rss_growth_clean_pct": round(100 * (rss_clean[-1] - warm) / warm, 1) if warm else None,
         "echo_bot": echo,
-        **compared,
+        **ratios(capacity_summary, echo),
         "log": str(workdir / "bot.log"),
     }
