@@ -197,3 +197,19 @@ async def test_ten_thousand_characters_are_answered_in_messages_telegram_accepts
     replies = await api.wait_for("sendMessage", 4)
     assert replies[3]["chat_id"] == OLENA["id"]
     assert all(len(reply["text"]) <= 4096 for reply in api.sent("sendMessage"))
+
+
+async def test_thousands_of_digits_are_an_option_not_chosen_not_a_crash(tmp_path: Path) -> None:
+    """Python refuses to read more than 4,300 digits as a number: where a typed number can
+    choose an option, such a message is read as text, and answered."""
+    core = await build_core(make_settings(tmp_path))
+    try:
+        picker = await core.engine.handle(inbound(1, START, text="/start"))
+        assert picker[-1].options  # the language picker: options chosen by their number
+        replies = await core.engine.handle(inbound(2, START + timedelta(seconds=5), "1" * 5000))
+        apology = core.engine.apology("uk")
+        assert replies
+        assert all(reply.text != apology.text for reply in replies)
+        assert await processed(core) == 2
+    finally:
+        await core.database.dispose()

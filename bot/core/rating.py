@@ -8,6 +8,7 @@ from bot.core.messages import Reply
 from bot.core.ports import AssessmentNote, PersonRecord
 from bot.core.screens import Screens
 from bot.core.tickets import MAX_TICKET_NUMBER
+from bot.core.typed import bounded_number
 
 
 def rate(
@@ -37,4 +38,5 @@ def rate(
 
 def _ticket_number(text: str) -> bool:
     """Whether a button's text can be a ticket's number (a forged one may be anything)."""
-    return text.isdecimal() and int(text) <= MAX_TICKET_NUMBER
+    number = bounded_number(text, MAX_TICKET_NUMBER + 1)
+    return number is not None and number <= MAX_TICKET_NUMBER

@@ -13,10 +13,23 @@ def command_of(text: str | None) -> str | None:
     return stripped.split(maxsplit=1)[0].split("@", 1)[0].lower()
 
 
+def bounded_number(text: str, ceiling: int) -> int | None:
+    """Decimal digits as their number, or ``ceiling`` for any larger one; None for other
+    text. Python refuses to read more than 4,300 digits, and people and forged buttons may
+    send more."""
+    if not text.isdecimal():
+        return None
+    significant = text.lstrip("0") or "0"
+    if len(significant) > len(str(ceiling)):
+        return ceiling
+    return min(int(significant), ceiling)
+
+
 def typed_choice(offered: list[list[str]], text: str) -> str | None:
     """An option chosen by typing its number, label or value ("2", "English", "en")."""
-    if text.isdecimal() and 1 <= int(text) <= len(offered):
-        return offered[int(text) - 1][0]
+    number = bounded_number(text, len(offered) + 1)
+    if number is not None and 1 <= number <= len(offered):
+        return offered[number - 1][0]
     folded = fold_latin(text)
     if not folded:
         return None

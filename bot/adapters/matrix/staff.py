@@ -26,7 +26,15 @@ from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
 from bot.core.messages import Channel, Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
 from bot.core.staff_screens import NOT_STAFF, StaffScreens
-from bot.core.tickets import DeliveryFailure, PersonAddress, StaffMember, TicketLine, TicketView
+from bot.core.tickets import (
+    MAX_TICKET_NUMBER,
+    DeliveryFailure,
+    PersonAddress,
+    StaffMember,
+    TicketLine,
+    TicketView,
+)
+from bot.core.typed import bounded_number
 from bot.storage.tickets import SqlTicketStore
 
 log = logging.getLogger(__name__)
@@ -186,7 +194,8 @@ class StaffRoom:
             command = _COMMANDS.get(found.group(1).lower())
             if command is None:
                 return None
-            number = int(found.group(2)) if found.group(2) else None
+            # A number past the last ticket's is refused as no such ticket, however long.
+            number = bounded_number(found.group(2) or "", MAX_TICKET_NUMBER + 1)
             return StaffAction(staff, command, number, found.group(3), source)
         relates = event.source.get("content", {}).get("m.relates_to") or {}
         replied = (relates.get("m.in_reply_to") or {}).get("event_id")
