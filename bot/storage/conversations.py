@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any, Final, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, delete, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
+from sqlalchemy import Table, bindparam, delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.core.messages import Reply
 from bot.core.ports import (
@@ -22,7 +22,9 @@ from bot.core.ports import (
 from bot.core.tickets import NewTicket, RatingOutcome, TicketLine
 from bot.storage import event_claims, event_start, person_rows, person_tickets
 from bot.storage.contacts import record_contact
+from bot.storage.database import POOL_SIZE
 from bot.storage.direct_sql import TransactionSql
+from bot.storage.driver_transactions import DriverTransactions
 from bot.storage.erasure import random_key, unlink_contacts
 from bot.storage.models import (
     Assessment,
@@ -40,22 +42,29 @@ DEFAULT_CONTACT_GAP: Final = timedelta(minutes=30)
 
 
 _EVENTS: Final = cast(Table, ProcessedEvent.__table__)
+_PEOPLE: Final = cast(Table, Person.__table__)
+_STATES: Final = cast(Table, ConversationStateRow.__table__)
+_FORGET_UNDELIVERED: Final = (
+    update(_EVENTS)
+    .where(_EVENTS.c.channel == bindparam("event_channel"), _EVENTS.c.address == bindparam("chat"))
+    .values(pending=None, address=None)
+)
+_PERSON_ID: Final = select(_PEOPLE.c.id).where(_PEOPLE.c.key == bindparam("key"))
+_DROP_STATE: Final = delete(_STATES).where(_STATES.c.person_id == bindparam("person"))
+_DROP_PERSON: Final = delete(_PEOPLE).where(_PEOPLE.c.id == bindparam("person"))
+_ASSESS: Final = insert(cast(Table, Assessment.__table__))
 
 
 class SqlConversation:
-    """One transaction's view of people, their state, contacts and processed events.
+    """One transaction's view of people, their state, contacts, tickets and processed events.
 
-    The per-message path (claim and person, contact, replies) is plain SQL on the transaction's
-    connection; the person's row is written once, when the transaction ends (``flush``).
-    Tickets, erasure and assessments, which are rare, go through an ORM session made on the
-    same connection when first needed: most messages need none, and making one, with its
-    transaction bookkeeping, cost each message as much as one of its statements.
+    Everything is plain SQL on the transaction (``TransactionSql``), which on PostgreSQL is
+    psycopg's own connection; the person's row is written once, when the transaction ends
+    (``flush``).
     """
 
-    def __init__(self, connection: AsyncConnection, contact_gap: timedelta, zone: ZoneInfo) -> None:
-        self._connection = connection
-        self._sql = TransactionSql(connection)
-        self._orm: AsyncSession | None = None
+    def __init__(self, sql: TransactionSql, contact_gap: timedelta, zone: ZoneInfo) -> None:
+        self._sql = sql
         self._contact_gap = contact_gap
         self._zone = zone
         self._person: PersonRow | None = None
@@ -63,15 +72,6 @@ class SqlConversation:
         """When the loaded person was saved; their row is written at the end."""
         self._claimed: int | None = None
         self._held: dict[str, Any] | None = None
-
-    @property
-    def _session(self) -> AsyncSession:
-        """The ORM session of this transaction, made on first use."""
-        if self._orm is None:
-            # Bound to a connection in a transaction, the session joins it: the transaction
-            # is committed or rolled back by SqlConversationStore.begin, not by the session.
-            self._orm = AsyncSession(bind=self._connection, expire_on_commit=False)
-        return self._orm
 
     async def claim_and_load(
         self, channel: str, event_id: str, key: str, now: datetime
@@ -123,20 +123,12 @@ class SqlConversation:
         )
 
     async def flush(self) -> None:
-        """Write what the event changed of the person, the replies held for delivery, and
-        what the ORM session holds."""
+        """Write what the event changed of the person, and the replies held for delivery."""
         if self._person is not None and self._changed is not None:
             await person_rows.write(self._sql, self._person, self._changed)
         if self._held is not None:
             self._sql.later(event_claims.HOLD, self._held)
         await self._sql.run_later()
-        if self._orm is not None:
-            await self._orm.flush()
-
-    async def close(self) -> None:
-        """Let go of the ORM session, if one was made (the transaction is not ended)."""
-        if self._orm is not None:
-            await self._orm.close()
 
     def _loaded(self, key: str) -> PersonRow:
         if self._person is None or self._person.key != key:
@@ -148,45 +140,45 @@ class SqlConversation:
             # Earlier replies a crash or an outage left undelivered: the chat's id, and texts
             # that may repeat the person's words. They are not sent after the erasure.
             channel, chat = address
-            await self._session.execute(
-                update(_EVENTS)
-                .where(_EVENTS.c.channel == channel, _EVENTS.c.address == chat)
-                .values(pending=None, address=None)
-            )
-        person = await self._session.scalar(select(Person).where(Person.key == key))
-        if person is not None:
-            await self._session.execute(
-                delete(ConversationStateRow).where(ConversationStateRow.person_id == person.id)
-            )
-            await self._session.delete(person)
-        await unlink_contacts(self._session, key, self._zone)
-        await person_tickets.erase_tickets(self._session, key, random_key(), now)
+            await self._sql.execute(_FORGET_UNDELIVERED, {"event_channel": channel, "chat": chat})
+        person_id = await self._sql.scalar(_PERSON_ID, {"key": key})
+        if person_id is not None:
+            await self._sql.execute(_DROP_STATE, {"person": person_id})
+            await self._sql.execute(_DROP_PERSON, {"person": person_id})
+        self._person = self._changed = None  # nothing is written back about them
+        await unlink_contacts(self._sql, key, self._zone)
+        await person_tickets.erase_tickets(self._sql, key, random_key(), now)
 
     async def open_ticket(self, ticket: NewTicket, now: datetime) -> int:
-        return await person_tickets.open_ticket(self._session, ticket, now)
+        return await person_tickets.open_ticket(self._sql, ticket, now)
 
     async def add_ticket_line(self, number: int, line: TicketLine) -> None:
-        await person_tickets.add_line(self._session, number, line)
+        await person_tickets.add_line(self._sql, number, line)
 
     async def raise_ticket_priority(self, number: int, now: datetime) -> None:
-        await person_tickets.raise_priority(self._session, number, now)
+        await person_tickets.raise_priority(self._sql, number, now)
 
     async def close_own_ticket(self, number: int, now: datetime) -> None:
-        await person_tickets.close_by_person(self._session, number, now)
+        await person_tickets.close_by_person(self._sql, number, now)
 
     async def rate_ticket(self, number: int, key: str) -> RatingOutcome:
-        return await person_tickets.rate_ticket(self._session, number, key)
+        return await person_tickets.rate_ticket(self._sql, number, key)
 
     async def record_assessment(self, note: AssessmentNote, now: datetime) -> None:
-        self._session.add(
-            Assessment(
-                created_at=now, positive=note.positive, subject=note.subject, topic_id=note.topic_id
-            )
+        await self._sql.execute(
+            _ASSESS,
+            {
+                "created_at": now,
+                "positive": note.positive,
+                "subject": note.subject,
+                "topic_id": note.topic_id,
+            },
         )
 
 
 class SqlConversationStore:
-    """Opens one session and transaction per inbound event."""
+    """Opens one transaction per inbound event: on PostgreSQL psycopg's own (see
+    driver_transactions.py), elsewhere SQLAlchemy's."""
 
     def __init__(
         self,
@@ -197,16 +189,28 @@ class SqlConversationStore:
         self._engine = engine
         self._contact_gap = contact_gap
         self._zone = zone
+        dialect = engine.dialect
+        self._driver = (
+            DriverTransactions(engine, POOL_SIZE)
+            if dialect.name == "postgresql" and dialect.driver == "psycopg"
+            else None
+        )
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[SqlConversation]:
+        async with self._transaction() as sql:
+            conversation = SqlConversation(sql, self._contact_gap, self._zone)
+            yield conversation
+            await conversation.flush()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[TransactionSql]:
+        if self._driver is not None:
+            async with self._driver.begin() as sql:
+                yield sql
+            return
         async with self._engine.begin() as connection:
-            conversation = SqlConversation(connection, self._contact_gap, self._zone)
-            try:
-                yield conversation
-                await conversation.flush()
-            finally:
-                await conversation.close()
+            yield TransactionSql(connection)
 
     def is_outage(self, error: BaseException) -> bool:
         return is_database_outage(error)

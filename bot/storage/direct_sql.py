@@ -1,4 +1,4 @@
-"""The per-message statements, run by psycopg itself inside SQLAlchemy's transaction.
+"""The per-message statements, run by psycopg itself on PostgreSQL.
 
 A message runs about six small statements. Through SQLAlchemy's async engine each one costs
 the bot's single core three times what psycopg alone costs (execution context, result
@@ -6,8 +6,10 @@ object, a greenlet hop per call), and that CPU bounds both the bot's throughput 
 latency under load (``bench/engine_cpu.py`` measures it). So the hot path's statements are
 still written with SQLAlchemy Core, compiled once for the dialect, and on PostgreSQL handed
 to the psycopg connection under the transaction with the same type conversions SQLAlchemy
-would make; on any other database (SQLite) they go through SQLAlchemy as usual. Either way
-they run in the transaction that ``AsyncConnection.begin`` opened and will end.
+would make; on any other database (SQLite) they go through SQLAlchemy as usual. They run in
+the transaction their caller opened and will end: SQLAlchemy's (``AsyncConnection.begin``),
+or, for a person's message on PostgreSQL, psycopg's own (``TransactionSql.on_driver``, see
+driver_transactions.py).
 
 Only statements that need nothing of SQLAlchemy's execution (no Python-side column defaults,
 no escaped parameter names) are accepted; anything else is refused when first compiled.
@@ -126,12 +128,37 @@ class TransactionSql:
     Statements should be module constants: each one's compiled form is kept for good.
     """
 
-    def __init__(self, connection: AsyncConnection) -> None:
-        self.connection = connection
-        self.dialect = connection.dialect
-        self._direct = self.dialect.name == "postgresql" and self.dialect.driver == "psycopg"
-        self._cursor: psycopg.AsyncCursor[Any] | None = None
+    def __init__(
+        self,
+        connection: AsyncConnection | None = None,
+        *,
+        dialect: Dialect | None = None,
+        cursor: psycopg.AsyncCursor[Any] | None = None,
+    ) -> None:
+        """On SQLAlchemy's ``connection``; or, with none, on psycopg's ``cursor`` alone
+        (see ``on_driver``)."""
+        self._connection = connection
+        if connection is not None:
+            dialect = connection.dialect
+        elif dialect is None or cursor is None:
+            raise TypeError("without a connection, a dialect and a cursor are needed")
+        self.dialect = dialect
+        self._direct = dialect.name == "postgresql" and dialect.driver == "psycopg"
+        self._cursor = cursor
         self._later: list[_Write] = []
+
+    @classmethod
+    def on_driver(cls, dialect: Dialect, cursor: psycopg.AsyncCursor[Any]) -> TransactionSql:
+        """The statements of a transaction that psycopg itself runs on ``cursor``'s
+        connection (``dialect`` compiles them), with no SQLAlchemy connection around it."""
+        return cls(dialect=dialect, cursor=cursor)
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The SQLAlchemy connection these statements run on (there is none ``on_driver``)."""
+        if self._connection is None:
+            raise RuntimeError("these statements run on psycopg's connection alone")
+        return self._connection
 
     def later(self, statement: Update, params: Mapping[str, Any]) -> None:
         """Run this UPDATE with ``run_later``, with the other writes waiting there."""

@@ -17,13 +17,16 @@ outage out and tries again, as it does for a server that is down.
 from __future__ import annotations
 
 import select
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.event import listen
 
 from bot.storage.direct_sql import DRIVER_ERRORS
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 def discard_connections_the_server_closed(engine: Engine) -> None:
@@ -34,13 +37,16 @@ def discard_connections_the_server_closed(engine: Engine) -> None:
 def _refuse_if_closed(dbapi_connection: Any, _record: object, _proxy: object) -> None:
     """A pool ``checkout`` hook: SQLAlchemy opens a new connection in place of one refused
     with DisconnectionError (and a refused new one as well fails the checkout)."""
-    driver = dbapi_connection.driver_connection  # the psycopg connection
-    try:
-        finished = driver.closed or driver.broken or _has_input(driver.fileno())
-    except DRIVER_ERRORS:  # no socket left to ask
-        finished = True
-    if finished:
+    if is_finished(dbapi_connection.driver_connection):  # the psycopg connection
         raise exc.DisconnectionError("the server closed this pooled connection")
+
+
+def is_finished(driver: psycopg.AsyncConnection[Any]) -> bool:
+    """Whether an idle psycopg connection was closed, or ended by the server."""
+    try:
+        return driver.closed or driver.broken or _has_input(driver.fileno())
+    except DRIVER_ERRORS:  # no socket left to ask
+        return True
 
 
 def _has_input(descriptor: int) -> bool:

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bot.storage.direct_sql import TransactionSql
 from bot.storage.erasure import ERASED_PREFIX, unlink_contacts
 from bot.storage.models import (
     Contact,
@@ -86,8 +87,9 @@ async def purge(
     unlinked = 0
     for first in range(0, len(keys), UNLINK_BATCH):
         async with sessions() as session, session.begin():
+            sql = TransactionSql(await session.connection())
             for key in keys[first : first + UNLINK_BATCH]:
-                unlinked += await unlink_contacts(session, key, zone, before_year=this_year)
+                unlinked += await unlink_contacts(sql, key, zone, before_year=this_year)
     outcome = RetentionOutcome(
         cleared.rowcount or 0,  # type: ignore[attr-defined]
         events.rowcount or 0,  # type: ignore[attr-defined]

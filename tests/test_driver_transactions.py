@@ -1,0 +1,126 @@
+"""The per-message transaction on psycopg's own connections (PostgreSQL): it commits or
+rolls back as a whole, keeps its connections for the next message, replaces one the server
+ended, holds no more than its limit at once, and is closed with the engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+from sqlalchemy import bindparam, column, func, select, table, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.storage.database import create_engine
+from bot.storage.direct_sql import TransactionSql
+from bot.storage.driver_transactions import DriverTransactions
+from tests.test_liveness import ADMIN_URL, terminate
+
+_NOTES = table("driver_notes", column("note"))
+_ADD = _NOTES.insert().values(note=bindparam("note"))
+_PID = select(func.pg_backend_pid().label("pid"))
+
+
+@pytest.fixture
+async def engine(postgres_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_url)
+    async with engine.begin() as connection:
+        await connection.execute(text("DROP TABLE IF EXISTS driver_notes"))
+        await connection.execute(text("CREATE TABLE driver_notes (note text NOT NULL)"))
+    yield engine
+    await engine.dispose()
+
+
+async def notes(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        return list(await connection.scalars(text("SELECT note FROM driver_notes ORDER BY note")))
+
+
+async def pid_in(transactions: DriverTransactions) -> int:
+    async with transactions.begin() as sql:
+        return int(await sql.scalar(_PID, {}))
+
+
+async def test_a_transaction_is_kept_whole_or_not_at_all_on_one_connection(
+    engine: AsyncEngine,
+) -> None:
+    transactions = DriverTransactions(engine, limit=4)
+    async with transactions.begin() as sql:
+        await sql.execute(_ADD, {"note": "kept"})
+        first = int(await sql.scalar(_PID, {}))
+    with pytest.raises(ZeroDivisionError):
+        async with transactions.begin() as sql:
+            await sql.execute(_ADD, {"note": "rolled back"})
+            _ = 1 / 0
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        async with transactions.begin() as sql:
+            await sql.execute(_ADD, {"note": "before the failed statement"})
+            await sql.execute(_ADD, {"note": None})
+    assert await notes(engine) == ["kept"]
+    # Rolled back, the same connection serves the next message: no new connection per error.
+    assert await pid_in(transactions) == first
+
+
+async def test_a_connection_the_server_ended_while_idle_is_replaced(
+    engine: AsyncEngine,
+) -> None:
+    transactions = DriverTransactions(engine, limit=4)
+    first = await pid_in(transactions)
+    await asyncio.to_thread(terminate, first)
+    async with transactions.begin() as sql:
+        await sql.execute(_ADD, {"note": "after the restart"})
+        assert int(await sql.scalar(_PID, {})) != first
+    assert await notes(engine) == ["after the restart"]
+
+
+async def test_no_more_connections_than_the_limit_are_in_use_at_once(
+    engine: AsyncEngine,
+) -> None:
+    transactions = DriverTransactions(engine, limit=2)
+    in_use: set[int] = set()
+    most = 0
+    together = asyncio.Barrier(2)  # each waits, holding its connection, for another
+
+    async def message(number: int) -> None:
+        nonlocal most
+        async with transactions.begin() as sql:
+            pid = int(await sql.scalar(_PID, {}))
+            in_use.add(pid)
+            most = max(most, len(in_use))
+            await sql.execute(_ADD, {"note": f"{number:02}"})
+            await together.wait()
+            in_use.discard(pid)
+
+    await asyncio.gather(*(message(number) for number in range(6)))
+    assert most == 2
+    assert await notes(engine) == [f"{number:02}" for number in range(6)]
+
+
+async def test_disposing_of_the_engine_closes_the_idle_connections(
+    postgres_url: str,
+) -> None:
+    engine = create_engine(postgres_url)
+    transactions = DriverTransactions(engine, limit=4)
+    pid = await pid_in(transactions)
+    await engine.dispose()
+    with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+        for _ in range(500):  # the server notices the goodbye at once; allow it a moment
+            if not admin.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)
+            ).fetchone():
+                break
+            await asyncio.sleep(0.01)
+        else:
+            pytest.fail("the idle connection outlived the engine")
+
+
+async def test_statements_on_the_driver_have_no_sqlalchemy_connection() -> None:
+    engine = create_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")
+    try:
+        async with await psycopg.AsyncConnection.connect(ADMIN_URL) as connection:
+            sql = TransactionSql.on_driver(engine.dialect, connection.cursor())
+            with pytest.raises(RuntimeError, match="psycopg's connection alone"):
+                _ = sql.connection
+    finally:
+        await engine.dispose()
