@@ -124,3 +124,25 @@ async def test_statements_on_the_driver_have_no_sqlalchemy_connection() -> None:
                 _ = sql.connection
     finally:
         await engine.dispose()
+
+
+async def test_a_connection_broken_in_use_takes_the_idle_ones_with_it(
+    engine: AsyncEngine,
+) -> None:
+    """The check at checkout sees only a server that said goodbye; after one connection
+    broke in use, the idle ones made before it are not trusted either."""
+    transactions = DriverTransactions(engine, limit=4)
+    both = asyncio.Barrier(2)
+
+    async def hold_one() -> int:
+        async with transactions.begin() as sql:
+            await both.wait()  # two connections at once, both idle afterwards
+            return int(await sql.scalar(_PID, {}))
+
+    earlier = set(await asyncio.gather(hold_one(), hold_one()))
+    with pytest.raises(psycopg.OperationalError):
+        async with transactions.begin() as sql:
+            pid = int(await sql.scalar(_PID, {}))
+            await asyncio.to_thread(terminate, pid)
+            await sql.execute(_ADD, {"note": "on a connection the server ended"})
+    assert await pid_in(transactions) not in earlier

@@ -58,9 +58,18 @@ class DriverTransactions:
                 if await _rolled_back(connection):
                     self._idle.append(held)
                 else:
-                    await _close(connection)
+                    await self._discard_all(connection)
                 raise
             self._idle.append(held)
+
+    async def _discard_all(self, broken: psycopg.AsyncConnection[Any]) -> None:
+        """Close a connection that broke in use, and the idle ones with it, as SQLAlchemy's
+        pool does on a disconnection: what cut one (a restart, a network that dropped
+        without a word) most likely cut the others, and the check at checkout sees only a
+        server that said goodbye. Each dead one would cost a message an attempt."""
+        idle, self._idle = self._idle, []
+        for connection in (broken, *(connection for connection, _ in idle)):
+            await _close(connection)
 
     async def _checkout(self) -> _Held:
         """An idle connection the server has not ended, or a new one."""
