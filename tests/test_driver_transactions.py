@@ -12,7 +12,18 @@ from typing import Final
 import psycopg
 import pytest
 from psycopg.pq import TransactionStatus
-from sqlalchemy import bindparam, column, func, select, table, text
+from sqlalchemy import (
+    Column,
+    MetaData,
+    String,
+    Table,
+    bindparam,
+    column,
+    func,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.storage.database import create_engine
@@ -209,3 +220,19 @@ async def test_after_a_rollback_the_statements_are_prepared_again(engine: AsyncE
         sql.later(_SET, {"old": "note 0", "new": "note 0, after the rollback"})
         await sql.run_later(ending=True)
     assert (await notes(engine))[0] == "note 0, after the rollback"
+
+
+async def test_a_string_longer_than_its_column_is_compared_not_refused(
+    engine: AsyncEngine, postgres_url: str
+) -> None:
+    """A forged button may carry anything: a prepared statement's parameter declared as its
+    column's VARCHAR(n) takes no length from it, as with psycopg's own parameters."""
+    codes = Table("driver_codes", MetaData(), Column("code", String(4)))
+    async with engine.begin() as connection:
+        await connection.run_sync(codes.metadata.create_all)
+        await connection.execute(codes.insert().values(code="ab"))
+    found = select(codes.c.code).where(codes.c.code == bindparam("code"))
+    transactions = DriverTransactions(engine, limit=1)
+    async with transactions.begin() as sql:
+        assert await sql.scalar(found, {"code": "x" * 100}) is None  # the first: bracketed
+        assert await sql.scalar(found, {"code": "ab"}) == "ab"
