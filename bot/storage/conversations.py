@@ -123,13 +123,12 @@ class SqlConversation:
         )
 
     async def flush(self) -> None:
-        """Write what the event changed of the person, and the replies held for delivery:
-        the transaction's last statements."""
+        """Write what the event changed of the person, and the replies held for delivery."""
         if self._person is not None and self._changed is not None:
             await person_rows.write(self._sql, self._person, self._changed)
         if self._held is not None:
             self._sql.later(event_claims.HOLD, self._held)
-        await self._sql.run_later(ending=True)
+        await self._sql.run_later()
 
     def _loaded(self, key: str) -> PersonRow:
         if self._person is None or self._person.key != key:

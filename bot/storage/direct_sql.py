@@ -35,8 +35,6 @@ from sqlalchemy.sql.elements import ClauseElement
 if TYPE_CHECKING:
     import psycopg
 
-    from bot.storage.driver_statements import DriverStatements
-
 Row = Mapping[str, Any]
 _Convert = Callable[[Any], Any]
 
@@ -135,29 +133,25 @@ class TransactionSql:
         connection: AsyncConnection | None = None,
         *,
         dialect: Dialect | None = None,
-        driver: DriverStatements | None = None,
+        cursor: psycopg.AsyncCursor[Any] | None = None,
     ) -> None:
-        """On SQLAlchemy's ``connection``; or, with none, on psycopg's alone (``driver``,
-        see ``on_driver``)."""
+        """On SQLAlchemy's ``connection``; or, with none, on psycopg's ``cursor`` alone
+        (see ``on_driver``)."""
         self._connection = connection
         if connection is not None:
             dialect = connection.dialect
-        elif dialect is None or driver is None:
-            raise TypeError("without a connection, a dialect and a driver are needed")
+        elif dialect is None or cursor is None:
+            raise TypeError("without a connection, a dialect and a cursor are needed")
         self.dialect = dialect
         self._direct = dialect.name == "postgresql" and dialect.driver == "psycopg"
-        self._driver = driver
-        self._cursor = None if driver is None else driver.cursor
-        self._begun = False
-        self._ended = False
+        self._cursor = cursor
         self._later: list[_Write] = []
 
     @classmethod
-    def on_driver(cls, dialect: Dialect, driver: DriverStatements) -> TransactionSql:
-        """A transaction on a psycopg connection in autocommit mode, with no SQLAlchemy
-        connection around it: its first statement begins it, and ``run_later(ending=True)``
-        ends it with the last (``dialect`` compiles them)."""
-        return cls(dialect=dialect, driver=driver)
+    def on_driver(cls, dialect: Dialect, cursor: psycopg.AsyncCursor[Any]) -> TransactionSql:
+        """The statements of a transaction that psycopg itself runs on ``cursor``'s
+        connection (``dialect`` compiles them), with no SQLAlchemy connection around it."""
+        return cls(dialect=dialect, cursor=cursor)
 
     @property
     def connection(self) -> AsyncConnection:
@@ -170,25 +164,18 @@ class TransactionSql:
         """Run this UPDATE with ``run_later``, with the other writes waiting there."""
         self._later.append((statement, dict(params)))
 
-    async def run_later(self, *, ending: bool = False) -> None:
+    async def run_later(self) -> None:
         """Run the writes ``later`` collected: on PostgreSQL as one statement, when their
-        parameters agree wherever their names meet; otherwise one by one, in order.
-
-        ``ending``: nothing follows them in the transaction; on psycopg's own connection the
-        last then carries its COMMIT (with no writes, the transaction's owner commits).
-        """
+        parameters agree wherever their names meet; otherwise one by one, in order."""
         writes, self._later = self._later, []
         merged = _merged(writes) if self._direct and len(writes) > 1 else None
         if merged is not None:
             # Its SET clauses are all written out: parameters named like a column of the last
             # write's table (another write's) must not be taken for more of its values.
-            await self._run(*merged, value_names=False, ending=ending)
+            await self._run(*merged, value_names=False)
             return
-        for number, (statement, params) in enumerate(writes, start=1):
-            if not self._direct:
-                await self.connection.execute(statement, params)
-            else:
-                await self._run(statement, params, ending=ending and number == len(writes))
+        for statement, params in writes:
+            await self.execute(statement, params)
 
     async def execute(self, statement: Executable, params: Mapping[str, Any]) -> None:
         if not self._direct:
@@ -214,36 +201,19 @@ class TransactionSql:
         return None if row is None else next(iter(row.values()))
 
     async def _run(
-        self,
-        statement: Executable,
-        params: Mapping[str, Any],
-        *,
-        value_names: bool = True,
-        ending: bool = False,
+        self, statement: Executable, params: Mapping[str, Any], *, value_names: bool = True
     ) -> Row | None:
         """``value_names``: whether parameters named like columns are the statement's values
-        (an INSERT without ``values()``), as SQLAlchemy takes them. ``ending``: the last
-        statement of the transaction (see ``run_later``)."""
-        if self._ended:
-            raise RuntimeError("the transaction was committed with its last statement")
+        (an INSERT without ``values()``), as SQLAlchemy takes them."""
         plan = _plan(statement, self.dialect, frozenset(params) if value_names else frozenset())
         values = plan.compiled.construct_params(params)
         for name, convert in plan.converters:
             values[name] = convert(values[name])
-        found: tuple[Any, ...] | None
-        if self._driver is not None and (ending or not self._begun):
-            found = await self._driver.bracketing(
-                plan.compiled,
-                values,
-                begin=not self._begun,
-                commit=ending,
-                rows=bool(plan.columns),
-            )
-            self._begun, self._ended = True, ending
-        else:
-            cursor = self._cursor or await self._driver_cursor()
-            await cursor.execute(plan.compiled.string, values)
-            found = await cursor.fetchone() if plan.columns else None
+        cursor = self._cursor or await self._driver_cursor()
+        await cursor.execute(plan.compiled.string, values)
+        if not plan.columns:
+            return None
+        found = await cursor.fetchone()
         if found is None:
             return None
         return {

@@ -26,13 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util import await_only
 
 from bot.storage.direct_sql import DRIVER_ERRORS, TransactionSql
-from bot.storage.driver_statements import DriverStatements
 from bot.storage.liveness import is_finished
 
 if TYPE_CHECKING:
     import psycopg
 
-_Held = tuple["psycopg.AsyncConnection[Any]", DriverStatements]
+_Held = tuple["psycopg.AsyncConnection[Any]", "psycopg.AsyncCursor[Any]"]
+"""A connection with the cursor its statements run on: a cursor keeps the value converters
+it looked up for the next statement."""
 
 
 class DriverTransactions:
@@ -49,12 +50,12 @@ class DriverTransactions:
         """One transaction: committed when the block ends, rolled back when it raises."""
         async with self._slots:
             held = await self._checkout()
-            connection, statements = held
+            connection, cursor = held
             try:
-                yield TransactionSql.on_driver(self._engine.dialect, statements)
-                await connection.commit()  # none sent if the last statement carried it
+                yield TransactionSql.on_driver(self._engine.dialect, cursor)
+                await connection.commit()
             except BaseException:
-                if await _rolled_back(connection, statements):
+                if await _rolled_back(connection):
                     self._idle.append(held)
                 else:
                     await self._discard_all(connection)
@@ -73,18 +74,16 @@ class DriverTransactions:
     async def _checkout(self) -> _Held:
         """An idle connection the server has not ended, or a new one."""
         while self._idle:
-            connection, statements = self._idle.pop()
+            connection, cursor = self._idle.pop()
             if not is_finished(connection):
-                return connection, statements
+                return connection, cursor
             await _close(connection)  # the server restarted, or ended it
         pooled = await self._engine.raw_connection()
         made = pooled.driver_connection
         pooled.detach()
         if made is None:  # for the type checker: a live checkout has one
             raise RuntimeError("the engine's pool gave a connection with no driver")
-        # The transaction's first statement sends its BEGIN (driver_statements.py).
-        await made.set_autocommit(True)
-        return made, DriverStatements(made, self._engine.dialect)
+        return made, made.cursor()
 
     def _close_idle(self, _engine: object) -> None:
         """The engine's ``engine_disposed`` listener: close the idle connections too."""
@@ -94,15 +93,12 @@ class DriverTransactions:
                 await_only(connection.close())
 
 
-async def _rolled_back(
-    connection: psycopg.AsyncConnection[Any], statements: DriverStatements
-) -> bool:
+async def _rolled_back(connection: psycopg.AsyncConnection[Any]) -> bool:
     """Roll back what failed; False when the connection is no longer fit to use."""
     if connection.closed or connection.broken:
         return False
     try:
         await connection.rollback()
-        await statements.forget_prepared()
     except DRIVER_ERRORS:
         return False
     return True
