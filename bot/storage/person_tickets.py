@@ -26,11 +26,8 @@ _RAISE: Final = (
     .where(_NUMBER, ~_TICKETS.c.priority)
     .values(priority=True, reason=TicketReason.DANGER.value, reminded_at=bindparam("now"))
 )
-_CLOSE: Final = (
-    update(_TICKETS)
-    .where(_NUMBER, _TICKETS.c.status == OPEN)
-    .values(status=CLOSED, closed_at=bindparam("now"), closed_by="person")
-)
+_CLOSED_BY_PERSON: Final = {"status": CLOSED, "closed_at": bindparam("now"), "closed_by": "person"}
+_CLOSE: Final = update(_TICKETS).where(_NUMBER, _TICKETS.c.status == OPEN).values(_CLOSED_BY_PERSON)
 _OWN_AND_CLOSED: Final = (
     _NUMBER,
     _TICKETS.c.person_key == bindparam("key"),
@@ -45,9 +42,7 @@ _RATE: Final = (
 _RATEABLE: Final = select(_TICKETS.c.id).where(*_OWN_AND_CLOSED)
 _PERSONS: Final = _TICKETS.c.person_key == bindparam("key")
 _CLOSE_ALL: Final = (
-    update(_TICKETS)
-    .where(_PERSONS, _TICKETS.c.status == OPEN)
-    .values(status=CLOSED, closed_at=bindparam("now"), closed_by="person")
+    update(_TICKETS).where(_PERSONS, _TICKETS.c.status == OPEN).values(_CLOSED_BY_PERSON)
 )
 _DROP_LINES: Final = delete(_LINES).where(
     _LINES.c.ticket_id.in_(select(_TICKETS.c.id).where(_PERSONS))
@@ -60,7 +55,7 @@ _UNLINK: Final = (
 
 
 async def open_ticket(sql: TransactionSql, new: NewTicket, now: datetime) -> int:
-    number = await sql.scalar(
+    created = await sql.scalar(
         _OPEN,
         {
             "person_key": new.person_key,
@@ -76,11 +71,12 @@ async def open_ticket(sql: TransactionSql, new: NewTicket, now: datetime) -> int
             "reminded_at": now if new.priority else None,
         },
     )
-    if number is None:
+    if created is None:
         raise RuntimeError("INSERT … RETURNING gave no ticket number")
+    number = int(created)
     if new.first_line:
         await add_line(sql, number, TicketLine(now, Author.PERSON, new.first_line))
-    return int(number)
+    return number
 
 
 async def add_line(sql: TransactionSql, number: int, line: TicketLine) -> None:
