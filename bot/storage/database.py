@@ -53,7 +53,7 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    # Enough pooled connections for the people handled at once (Telegram's batch, Matrix's
+    # Enough pooled connections for the people handled at once (Telegram's updates, Matrix's
     # rooms) and the settling of their replies: with the default 5, the overflow opened and
     # closed a server connection per message under load.
     # orjson for the JSON columns (a person's state and options, stored replies): the

@@ -1,6 +1,6 @@
 """Claiming an inbound event by its id, so that one delivered again is handled only once.
 
-Telegram delivers an update again when its batch was not confirmed before a crash, and Matrix
+Telegram delivers an update again when it was not confirmed before a crash, and Matrix
 a sync's events when the sync token was not saved; the claim is made in the transaction that
 does the event's work, so the work and the claim are kept or lost together.
 """

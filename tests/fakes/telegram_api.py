@@ -100,6 +100,8 @@ class FakeBotApi:
     """Calls answered with an injected fault: Telegram did not act on them."""
     held: list[Call] = field(default_factory=list)
     """Calls of a ``hold`` method waiting for ``release`` (not acted on while held)."""
+    polls: list[tuple[int, list[int]]] = field(default_factory=list)
+    """Each getUpdates answered: the offset asked for, and the update_ids sent back."""
     _holding: set[str] = field(default_factory=set)
     _released: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -324,6 +326,7 @@ class FakeBotApi:
     async def _api_getUpdates(self, params: dict[str, Any]) -> Any:  # noqa: N802
         offset = int(params.get("offset") or 0)
         timeout = float(params.get("timeout") or 0)
+        limit = int(params.get("limit") or 100)  # Telegram's default, and its most
 
         def pending() -> list[dict[str, Any]]:
             return [update for update in self._updates if update["update_id"] >= offset]
@@ -334,7 +337,9 @@ class FakeBotApi:
             if not self._updates and timeout > 0:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._changed.wait_for(lambda: bool(pending())), timeout)
-            return pending()
+            sent = pending()[:limit]
+            self.polls.append((offset, [update["update_id"] for update in sent]))
+            return sent
 
     async def _api_sendMessage(self, params: dict[str, Any]) -> Any:  # noqa: N802
         if int(params["chat_id"]) in self.blocked:

@@ -21,11 +21,12 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.adapters.telegram.aiohttp_request import AiohttpRequest
 from bot.adapters.telegram.chat_queues import ChatQueues
 from bot.adapters.telegram.delivery import ReplyDelivery, with_retries
-from bot.adapters.telegram.polling import DurablePolling
+from bot.adapters.telegram.polling import DurablePolling, UnseenUpdatesRequest
 from bot.adapters.telegram.rendering import render_html
 from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
 from bot.adapters.telegram.webhook import DurableWebhook
@@ -72,10 +73,14 @@ class TelegramAdapter:
             builder = builder.base_url(settings.base_url)
         if settings.base_file_url:
             builder = builder.base_file_url(settings.base_file_url)
+        updates_backend: BaseRequest
         if settings.http_backend == "aiohttp":
-            builder = builder.request(AiohttpRequest()).get_updates_request(
-                AiohttpRequest(connection_pool_size=1)
-            )
+            builder = builder.request(AiohttpRequest())
+            updates_backend = AiohttpRequest(connection_pool_size=1)
+        else:
+            updates_backend = HTTPXRequest(connection_pool_size=1)  # PTB's own default
+        unseen = UnseenUpdatesRequest(updates_backend)
+        builder = builder.get_updates_request(unseen)
         # DurablePolling or DurableWebhook receives: PTB's Updater confirms an update before
         # it is handled, so a crash would lose it.
         builder = builder.updater(None)
@@ -88,7 +93,7 @@ class TelegramAdapter:
         bot = self.application.bot
         self.delivery = ReplyDelivery(bot, pending)
         self._sends = ChatQueues()
-        self._polling = DurablePolling(self.application, ALLOWED_UPDATES)
+        self._polling = DurablePolling(self.application, ALLOWED_UPDATES, unseen=unseen)
         self._webhook: DurableWebhook | None = None
         if settings.mode == "webhook" and settings.webhook_secret is not None:
             self._webhook = DurableWebhook(

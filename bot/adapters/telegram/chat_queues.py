@@ -2,9 +2,9 @@
 
 Once the engine has committed an event, its replies are stored with it, and a crash before
 they are sent leaves them to ``ReplyDelivery.resend_undelivered`` at the next start. So the
-poller need not wait for Telegram to take them before it confirms the batch and fetches the
-next one; waiting for them all made one person's flood wait (429, up to minutes long) hold
-up everyone's messages. The sends still go one chat at a time and in order, so a person
+poller need not wait for Telegram to take them before it confirms the update; waiting for
+them all made one person's flood wait (429, up to minutes long) hold up everyone's
+messages. The sends still go one chat at a time and in order, so a person
 never sees an answer before the one to their previous message.
 """
 
@@ -18,10 +18,11 @@ from typing import Final
 log = logging.getLogger(__name__)
 
 WAIT_UP_TO: Final = 1.0
-"""Seconds the poller waits for a batch's replies, as before: a send takes milliseconds.
-Letting every batch go at once cost the bot 12 % more CPU per message under load
-(bench.capacity; smaller batches, so more fetches, is the likely cause). Only a reply told
-to wait (429) or retrying after errors outlasts it."""
+"""Seconds an update's handling waits for its replies, as before: a send takes milliseconds.
+Not waiting at all cost the bot 12 % more CPU per message under load (bench.capacity, when
+the poller still fetched a batch only after the last one was done; smaller batches, so more
+fetches, was the likely cause). Only a reply told to wait (429) or retrying after errors
+outlasts it."""
 MAX_IN_FLIGHT: Final = 256
 """Sends waiting or under way; beyond this the caller waits, as the poller did before, so a
 Telegram outage slows what the bot takes in rather than piling up tasks."""
