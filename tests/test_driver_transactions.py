@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.storage.database import create_engine
 from bot.storage.direct_sql import TransactionSql
 from bot.storage.driver_transactions import DriverTransactions
+from tests.fakes.tcp_proxy import CuttableProxy
 from tests.test_liveness import ADMIN_URL, terminate
 
 _NOTES = table("driver_notes", column("note"))
@@ -146,3 +147,36 @@ async def test_a_connection_broken_in_use_takes_the_idle_ones_with_it(
             await asyncio.to_thread(terminate, pid)
             await sql.execute(_ADD, {"note": "on a connection the server ended"})
     assert await pid_in(transactions) not in earlier
+
+
+async def test_a_transaction_cancelled_again_in_its_rollback_gives_its_connection_back(
+    postgres_url: str, proxy: CuttableProxy
+) -> None:
+    """A message cancelled (the bot stopping, say) and cancelled again while its rollback
+    waits for the server: the rollback still ends, and the connection is pooled again."""
+    engine = create_engine(postgres_url.replace("127.0.0.1:5432", f"127.0.0.1:{proxy.port}"))
+    transactions = DriverTransactions(engine, limit=1)
+    inside = asyncio.Event()
+    pids: list[int] = []
+
+    async def stuck() -> None:
+        async with transactions.begin() as sql:
+            pids.append(int(await sql.scalar(_PID, {})))
+            inside.set()
+            await asyncio.Event().wait()
+
+    task = asyncio.create_task(stuck())
+    await inside.wait()
+    proxy.hold_next_rollback()
+    task.cancel()
+    await proxy.rollback_held.wait()  # the ROLLBACK is on its way, unanswered
+    task.cancel()
+    await asyncio.wait({task})
+    assert task.cancelled()
+    proxy.release_rollback()
+
+    try:
+        # The one slot is free once the rollback has ended; the connection is the same.
+        assert await pid_in(transactions) == pids[0]
+    finally:
+        await engine.dispose()

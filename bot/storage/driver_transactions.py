@@ -43,24 +43,43 @@ class DriverTransactions:
         self._engine = engine
         self._idle: list[_Held] = []
         self._slots = asyncio.Semaphore(limit)
+        self._settling: set[asyncio.Task[None]] = set()
         listen(engine.sync_engine, "engine_disposed", self._close_idle)
 
     @asynccontextmanager
     async def begin(self) -> AsyncIterator[TransactionSql]:
         """One transaction: committed when the block ends, rolled back when it raises."""
-        async with self._slots:
+        await self._slots.acquire()
+        try:
             held = await self._checkout()
-            connection, cursor = held
-            try:
-                yield TransactionSql.on_driver(self._engine.dialect, cursor)
-                await connection.commit()
-            except BaseException:
-                if await _rolled_back(connection):
-                    self._idle.append(held)
-                else:
-                    await self._discard_all(connection)
-                raise
-            self._idle.append(held)
+        except BaseException:
+            self._slots.release()
+            raise
+        connection, cursor = held
+        try:
+            yield TransactionSql.on_driver(self._engine.dialect, cursor)
+            await connection.commit()
+        except BaseException:
+            # In a task of its own: a caller cancelled again while the rollback waits for
+            # the server would otherwise leave the connection neither pooled nor closed.
+            # Its slot stays taken until then.
+            settling = asyncio.ensure_future(self._settle_failed(held))
+            self._settling.add(settling)
+            settling.add_done_callback(self._settling.discard)
+            await asyncio.shield(settling)
+            raise
+        self._idle.append(held)
+        self._slots.release()
+
+    async def _settle_failed(self, held: _Held) -> None:
+        """Roll back a transaction that failed; keep its connection if that worked."""
+        try:
+            if await _rolled_back(held[0]):
+                self._idle.append(held)
+            else:
+                await self._discard_all(held[0])
+        finally:
+            self._slots.release()
 
     async def _discard_all(self, broken: psycopg.AsyncConnection[Any]) -> None:
         """Close a connection that broke in use, and the idle ones with it, as SQLAlchemy's
