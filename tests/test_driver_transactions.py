@@ -12,7 +12,12 @@ import pytest
 from sqlalchemy import bindparam, column, func, select, table, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.storage.database import create_engine
+from bot.storage.database import (
+    ENGINE_MAX_OVERFLOW,
+    ENGINE_POOL_SIZE,
+    MESSAGE_CONNECTIONS,
+    create_engine,
+)
 from bot.storage.direct_sql import TransactionSql
 from bot.storage.driver_transactions import DriverTransactions
 from tests.fakes.tcp_proxy import CuttableProxy
@@ -180,3 +185,19 @@ async def test_a_transaction_cancelled_again_in_its_rollback_gives_its_connectio
         assert await pid_in(transactions) == pids[0]
     finally:
         await engine.dispose()
+
+
+async def test_at_its_busiest_the_bot_leaves_the_server_connections_for_others(
+    engine: AsyncEngine,
+) -> None:
+    """Every message connection and the engine's whole pool in use at once still leave the
+    server's limit room for migrations, backups and an administrator's psql."""
+    headroom = 20
+    async with engine.connect() as connection:
+        limit = int(await connection.scalar(text("SHOW max_connections")))
+        reserved = int(await connection.scalar(text("SHOW superuser_reserved_connections")))
+    assert engine.pool.size() == ENGINE_POOL_SIZE  # type: ignore[attr-defined]
+
+    busiest = MESSAGE_CONNECTIONS + ENGINE_POOL_SIZE + ENGINE_MAX_OVERFLOW
+
+    assert busiest + headroom <= limit - reserved

@@ -22,7 +22,7 @@ from bot.core.ports import (
 from bot.core.tickets import NewTicket, RatingOutcome, TicketLine
 from bot.storage import event_claims, event_start, person_rows, person_tickets
 from bot.storage.contacts import record_contact
-from bot.storage.database import POOL_SIZE
+from bot.storage.database import MESSAGE_CONNECTIONS
 from bot.storage.direct_sql import TransactionSql
 from bot.storage.driver_transactions import DriverTransactions
 from bot.storage.erasure import random_key, unlink_contacts
@@ -191,7 +191,7 @@ class SqlConversationStore:
         self._zone = zone
         dialect = engine.dialect
         self._driver = (
-            DriverTransactions(engine, POOL_SIZE)
+            DriverTransactions(engine, MESSAGE_CONNECTIONS)
             if dialect.name == "postgresql" and dialect.driver == "psycopg"
             else None
         )

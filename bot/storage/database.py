@@ -18,8 +18,15 @@ from bot.storage.liveness import discard_connections_the_server_closed
 # sync one. psycopg 3 serves both.
 _ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+psycopg"}
 _SYNC_DRIVERS = {"sqlite+aiosqlite": "sqlite", "postgresql": "postgresql+psycopg"}
-POOL_SIZE = 40
-"""Server connections kept open: Telegram's 32 people at once plus staff and jobs."""
+MESSAGE_CONNECTIONS = 40
+"""Server connections for people's messages on PostgreSQL (driver_transactions.py): Telegram
+handles 32 people at once, and Matrix's rooms come on top."""
+ENGINE_POOL_SIZE = 10
+ENGINE_MAX_OVERFLOW = 10
+"""The engine's own pool, which on PostgreSQL serves staff, jobs, reports and the settling of
+delivered replies, not messages. With the message connections, 60 at most: PostgreSQL's
+default limit is 100, 97 of them for roles that are not superusers, and migrations, backups
+and an administrator's psql need some too."""
 
 
 def async_url(url: str) -> URL:
@@ -53,16 +60,13 @@ def create_engine(url: str) -> AsyncEngine:
         )
         event.listen(engine.sync_engine, "connect", _tune_sqlite)
         return engine
-    # Enough pooled connections for the people handled at once (Telegram's updates, Matrix's
-    # rooms) and the settling of their replies: with the default 5, the overflow opened and
-    # closed a server connection per message under load.
     # orjson for the JSON columns (a person's state and options, stored replies): the
     # standard library's encoder and decoder were a tenth of the dialogue's CPU. psycopg
     # takes the bytes as they are.
     engine = create_async_engine(
         parsed,
-        pool_size=POOL_SIZE,
-        max_overflow=POOL_SIZE // 2,
+        pool_size=ENGINE_POOL_SIZE,
+        max_overflow=ENGINE_MAX_OVERFLOW,
         json_serializer=orjson.dumps,
         json_deserializer=orjson.loads,
     )
