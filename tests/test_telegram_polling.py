@@ -59,8 +59,12 @@ class Handler:
             self._changed.notify_all()
 
 
+PolledBot = tuple["Application[Any, Any, Any, Any, Any, Any]", UnseenUpdatesRequest, Handler]
+"""The application, its getUpdates request, and the handler it hands updates to."""
+
+
 @pytest.fixture
-async def bot(api: FakeBotApi) -> AsyncIterator[tuple[Application, UnseenUpdatesRequest, Handler]]:  # type: ignore[type-arg]
+async def bot(api: FakeBotApi) -> AsyncIterator[PolledBot]:
     unseen = UnseenUpdatesRequest(AiohttpRequest(connection_pool_size=1))
     application = (
         Application.builder()
@@ -78,14 +82,14 @@ async def bot(api: FakeBotApi) -> AsyncIterator[tuple[Application, UnseenUpdates
     await application.shutdown()
 
 
-def polling_of(bot: tuple[Application, UnseenUpdatesRequest, Handler]) -> DurablePolling:  # type: ignore[type-arg]
+def polling_of(bot: PolledBot) -> DurablePolling:
     application, unseen, _handler = bot
     return DurablePolling(application, [Update.MESSAGE], poll_timeout=1, unseen=unseen)
 
 
 async def busy_start(
     api: FakeBotApi,
-    bot: tuple[Application, UnseenUpdatesRequest, Handler],  # type: ignore[type-arg]
+    bot: PolledBot,
     head: str,
 ) -> tuple[DurablePolling, int, list[asyncio.Event]]:
     """Polling started on a batch of 20 that shows people writing fast: ``head`` (held; its
@@ -110,7 +114,7 @@ async def busy_start(
 
 async def test_others_are_answered_while_one_update_is_slow_and_it_stays_unconfirmed(
     api: FakeBotApi,
-    bot: tuple[Application, UnseenUpdatesRequest, Handler],  # type: ignore[type-arg]
+    bot: PolledBot,
 ) -> None:
     handler = bot[2]
     polling, slow_id, gates = await busy_start(api, bot, "slow")
@@ -141,7 +145,7 @@ async def test_others_are_answered_while_one_update_is_slow_and_it_stays_unconfi
 
 async def test_an_update_in_hand_when_polling_stops_is_finished_then_confirmed(
     api: FakeBotApi,
-    bot: tuple[Application, UnseenUpdatesRequest, Handler],  # type: ignore[type-arg]
+    bot: PolledBot,
 ) -> None:
     handler = bot[2]
     release = handler.hold("in hand")
@@ -160,7 +164,7 @@ async def test_an_update_in_hand_when_polling_stops_is_finished_then_confirmed(
 
 async def test_a_person_s_next_message_waits_for_their_previous_one_across_fetches(
     api: FakeBotApi,
-    bot: tuple[Application, UnseenUpdatesRequest, Handler],  # type: ignore[type-arg]
+    bot: PolledBot,
 ) -> None:
     handler = bot[2]
     polling, _first_id, gates = await busy_start(api, bot, "first")
