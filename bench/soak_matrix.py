@@ -129,6 +129,11 @@ async def _phases(
     repeated = [
         chats.bodies[person] for person, want in expected.items() if received[person] > want
     ]
+    short = [
+        {"person": person, "expected": want, "received": chats.bodies[person]}
+        for person, want in expected.items()
+        if received[person] < want
+    ]
     echo = await echo_yardstick(server, chats, workdir, capacity.steps, args.concurrency)
     phases = (capacity, clean, faulted)
     figures = report(
@@ -148,6 +153,7 @@ async def _phases(
         | {
             "tickets_answered_by_staff": len(chats.tickets_seen),
             "chats_with_more_than_expected": repeated[:3],
+            "chats_with_fewer_than_expected": short[:3],
         }
     )
 
