@@ -133,3 +133,16 @@ async def test_a_refused_reply_drops_the_rest() -> None:
     await send_in_order(room, "!dm", fitted_parts(long_answer()), settle)
     assert len(room.events) == 1
     assert stored[-1] == []
+
+
+async def test_no_replies_settle_nothing() -> None:
+    """An event synced again after a crash brings no replies of its own: the ones its first
+    handling left unsent stay stored, for the start to send."""
+    stored: list[list[Reply]] = []
+
+    async def settle(remaining: list[Reply]) -> None:
+        stored.append(remaining)
+
+    room = FlakyRoom(set())
+    await send_in_order(room, "!dm", [], settle)
+    assert (room.events, stored) == ([], [])

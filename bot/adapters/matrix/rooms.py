@@ -84,7 +84,14 @@ async def send_in_order(
 ) -> None:
     """Send ``parts`` (replies fitted to events) in order, and tell ``settle`` what is left to
     send after each: what a passing failure kept from the room stays for the next start,
-    from the first part not sent; a permanent failure drops the rest."""
+    from the first part not sent; a permanent failure drops the rest. With nothing to send,
+    ``settle`` is not told anything."""
+    if not parts:
+        # An event synced again after a crash is handled as a no-op and brings no replies;
+        # settling it would mark the replies its first handling left unsent as delivered
+        # before the start resends them, and they would never go out (the Matrix soak lost
+        # two a run that way).
+        return
     for index, (_, content) in enumerate(parts):
         try:
             await sender.send(room_id, content)
