@@ -181,10 +181,10 @@ class DurablePolling:
             await self._one_handled.wait()
 
     def _fetch_ahead(self) -> bool:
-        if not self._keeping_up or len(self._in_hand) > REFILL_AT:
+        """With updates in hand (so some were seen): whether to fetch before they are done."""
+        if not self._keeping_up or len(self._in_hand) > REFILL_AT or self._last_seen is None:
             return False
-        offset, last_seen = self._offset(), self._last_seen
-        return offset is None or last_seen is None or last_seen + 1 - offset <= MAX_UNCONFIRMED
+        return self._last_seen + 1 - min(self._in_hand) <= MAX_UNCONFIRMED
 
     def _offset(self) -> int | None:
         """The oldest update not yet handled: getUpdates confirms every one below it."""
