@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
-import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +22,7 @@ from bot.adapters.telegram.rendering import render_html
 from bot.adapters.telegram.splitting import split_html
 from bot.app import build_core
 from bot.core.messages import Channel, Inbound
+from tests.bot_process import BotProcess
 from tests.conftest import ROOT, TEST_KEY, make_settings
 from tests.fakes.telegram_api import FakeBotApi
 from tests.ports import free_port
@@ -37,46 +36,6 @@ ALWAYS_OPEN = "mon-sun 00:00-23:59"  # the texts must not depend on the hour the
 CASE = "Хочу поговорити з людиною: роботодавець не платить мені зарплату два місяці"
 FOLLOW_UP = "Дякую, а що взяти з собою?"
 WEBHOOK_SECRET = "webhook-secret"
-
-
-class BotProcess:
-    """`python -m bot run` with its log in a file (a pipe nobody reads could stall it)."""
-
-    def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.environment = env
-        self._workdir = workdir
-        self.process: asyncio.subprocess.Process | None = None
-
-    async def start(self) -> None:
-        log = (self._workdir / "bot.log").open("ab")
-        self.process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            cwd=self._workdir,
-            env=self.environment,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=log,
-            stderr=log,
-        )
-        log.close()
-
-    async def kill_9(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        await self.process.wait()
-
-    async def stop(self) -> int:
-        assert self.process is not None
-        if self.process.returncode is None:
-            self.process.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(self.process.wait(), 30)
-        return self.process.returncode or 0
-
-    @property
-    def log(self) -> str:
-        return (self._workdir / "bot.log").read_text()
 
 
 @pytest.fixture
