@@ -90,3 +90,34 @@ async def test_kill_9_between_two_parts_of_an_answer_sends_the_rest_once(
     assert gate.forwarded_sends == 4
     assert await bot.stop() == 0, bot.log
     assert "Traceback" not in bot.log
+
+
+async def test_kill_9_after_the_homeserver_took_a_part_does_not_post_it_twice(
+    world: World, gate: MatrixGate, bot: BotProcess
+) -> None:
+    olena = await world.user("olena")
+    await bot.start()
+    room = await olena.open_dm(world.bot_id, encrypted=False)
+
+    # The second part reaches the room, and the bot is killed before it hears so: its next
+    # start sends that part again, under the same transaction id.
+    gate.hold_sends(after=1, delivered=True)
+    await olena.say(room, PESEL_QUESTION_UK)
+    await gate.wait_held(1)
+    await bot.kill_9()
+    gate.drop_held()
+    await olena.replies(room, world.bot_id, 2)
+
+    await bot.start()
+    await olena.replies(room, world.bot_id, 3)
+    await olena.say(room, "!menu")
+    replies = await olena.replies(room, world.bot_id, 4)
+    assert len(replies) == 4, bodies(replies)
+    assert replies[0].body.startswith("Я відповідатиму мовою: Українська.")
+    assert replies[1].body.startswith("Про вашу приватність:")
+    assert replies[2].body.startswith("Номер PESEL для іноземців")
+    assert replies[3].body.splitlines()[-1].endswith(". Поговорити з людиною")
+    # The homeserver was asked to post the privacy notice twice, and posted it once.
+    assert gate.forwarded_sends == 5
+    assert await bot.stop() == 0, bot.log
+    assert "Traceback" not in bot.log

@@ -73,12 +73,16 @@ class FlakyRoom:
         self.permanent = permanent
         self.tries = 0
         self.events: list[dict[str, Any]] = []
+        self.transactions: list[str | None] = []
 
-    async def send(self, room_id: str, content: dict[str, Any]) -> str:
+    async def send(
+        self, room_id: str, content: dict[str, Any], transaction: str | None = None
+    ) -> str:
         tried, self.tries = self.tries, self.tries + 1
         if tried in self.fail_at:
             raise MatrixSendError("M_LIMIT_EXCEEDED", permanent=self.permanent)
         self.events.append(content)
+        self.transactions.append(transaction)
         return f"$event{len(self.events)}"
 
 
@@ -146,3 +150,29 @@ async def test_no_replies_settle_nothing() -> None:
     room = FlakyRoom(set())
     await send_in_order(room, "!dm", [], settle)
     assert (room.events, stored) == ([], [])
+
+
+async def test_a_part_resent_after_a_crash_goes_under_its_first_transaction_id() -> None:
+    """The homeserver posts a transaction once: the parts a start sends again carry the ids
+    they were first sent under, whatever was delivered before; other events' ids differ."""
+
+    async def settle(_: list[Reply]) -> None: ...
+
+    parts = fitted_parts(long_answer())
+    assert len(parts) > 2
+    first = FlakyRoom(set())
+    await send_in_order(first, "!dm", parts, settle, "$question")
+    # Killed after the homeserver took the second part, before the bot noted it: the start
+    # sends from the second part on.
+    again = FlakyRoom(set())
+    await send_in_order(again, "!dm", parts[1:], settle, "$question")
+    assert again.transactions == first.transactions[1:]
+    assert len(set(first.transactions)) == len(parts)
+
+    other = FlakyRoom(set())
+    await send_in_order(other, "!dm", parts, settle, "$another")
+    assert not set(other.transactions) & set(first.transactions)
+    # Messages that answer no event (an apology, a staff answer) get the client's own ids.
+    unanswered = FlakyRoom(set())
+    await send_in_order(unanswered, "!dm", parts, settle)
+    assert unanswered.transactions == [None] * len(parts)

@@ -1,8 +1,9 @@
 """An HTTP gate on 127.0.0.1 in front of a homeserver, which can hold the bot's messages.
 
 Everything is forwarded as it comes, except that after ``hold_sends`` the room messages past
-the ones let through are kept unanswered and never reach the homeserver: the moment a test
-needs to kill the bot between two parts of one reply.
+the ones let through are kept unanswered: held before the homeserver sees them (the moment
+a test kills the bot between two parts of one reply), or after it posted them (a kill
+before the bot learnt that a part went out).
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ HOP_HEADERS = frozenset(
 @dataclass
 class MatrixGate:
     """Forwards requests to ``upstream``; ``hold_sends(after=n)`` lets ``n`` room messages
-    through, then holds the rest until ``drop_held``, which answers them 502 unsent."""
+    through, then holds the rest until ``drop_held``, which answers them 502."""
 
     upstream: str
     url: str = ""
     forwarded_sends: int = 0
     _sends_left: int | None = None
+    _hold_delivered: bool = False
     _held: list[asyncio.Future[None]] = field(default_factory=list)
     _changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     _runner: web.AppRunner | None = None
@@ -54,9 +56,11 @@ class MatrixGate:
         if self._session is not None:
             await self._session.close()
 
-    def hold_sends(self, *, after: int) -> None:
-        """Let ``after`` more room messages through, then hold every one that follows."""
+    def hold_sends(self, *, after: int, delivered: bool = False) -> None:
+        """Let ``after`` more room messages through, then hold every one that follows: before
+        the homeserver sees it, or, when ``delivered``, once it has posted it."""
         self._sends_left = after
+        self._hold_delivered = delivered
 
     async def wait_held(self, count: int, timeout: float = 60.0) -> None:
         async with self._changed:
@@ -73,10 +77,14 @@ class MatrixGate:
         self._held.clear()
 
     async def _forward(self, request: web.Request) -> web.StreamResponse:
+        held = False
         if ROOM_MESSAGE.match(request.path) and self._sends_left is not None:
             if self._sends_left == 0:
-                return await self._hold()
-            self._sends_left -= 1
+                if not self._hold_delivered:
+                    return await self._hold()
+                held = True
+            else:
+                self._sends_left -= 1
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in HOP_HEADERS}
         async with self._session.request(
@@ -89,6 +97,8 @@ class MatrixGate:
             body = await answer.read()
             if ROOM_MESSAGE.match(request.path):
                 self.forwarded_sends += 1
+            if held:
+                return await self._hold()
             kept = {k: v for k, v in answer.headers.items() if k.lower() not in HOP_HEADERS}
             return web.Response(status=answer.status, headers=kept, body=body)
 

@@ -323,9 +323,8 @@ class MatrixAdapter:
         """Send ``replies`` in order and settle what the engine stored for ``event_id``; what
         a passing failure kept from the room stays stored for the next start."""
         parts = [part for reply in replies for part in self._parts(reply)]
-        await send_in_order(
-            self._require_sender(), room_id, parts, functools.partial(self._settle, event_id)
-        )
+        settle = functools.partial(self._settle, event_id)
+        await send_in_order(self._require_sender(), room_id, parts, settle, event_id)
 
     def _parts(self, reply: Reply) -> list[tuple[Reply, dict[str, Any]]]:
         """The events ``reply`` goes out as, each with the part of the reply it carries."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
@@ -35,8 +36,11 @@ class RoomSender:
         self.client = client
         self.crypto = asyncio.Lock()
 
-    async def send(self, room_id: str, content: dict[str, Any]) -> str:
-        """Send ``content`` as an ``m.room.message``; the new event's id."""
+    async def send(
+        self, room_id: str, content: dict[str, Any], transaction: str | None = None
+    ) -> str:
+        """Send ``content`` as an ``m.room.message``; the new event's id. The homeserver takes
+        a ``transaction`` id once: sent again under it, the message is not posted twice."""
         client = self.client
         room = client.rooms.get(room_id)
         if room is None:
@@ -48,6 +52,7 @@ class RoomSender:
                 room_id,
                 "m.room.message",
                 content,
+                tx_id=transaction,
                 # A bot cannot verify people's devices; their messages are still encrypted.
                 ignore_unverified_devices=True,
             )
@@ -73,7 +78,21 @@ class RoomSender:
 
 
 class ContentSender(Protocol):
-    async def send(self, room_id: str, content: dict[str, Any]) -> str: ...
+    async def send(
+        self, room_id: str, content: dict[str, Any], transaction: str | None = None
+    ) -> str: ...
+
+
+def reply_transaction(event_id: str, parts_left: int) -> str:
+    """The transaction id of the part of ``event_id``'s replies that has ``parts_left`` parts
+    (itself included) still to send from it.
+
+    A kill -9 after the homeserver took a part and before the bot noted it sends that part
+    again at the next start; under the same transaction id (same device) the homeserver
+    returns the event it already has instead of posting it twice. Counted from the end, as
+    what a start resends is the last parts of the replies.
+    """
+    return hashlib.sha256(f"{event_id}\n{parts_left}".encode()).hexdigest()[:32]
 
 
 async def send_in_order(
@@ -81,11 +100,13 @@ async def send_in_order(
     room_id: str,
     parts: list[tuple[Reply, dict[str, Any]]],
     settle: Callable[[list[Reply]], Awaitable[None]],
+    event_id: str | None = None,
 ) -> None:
     """Send ``parts`` (replies fitted to events) in order, and tell ``settle`` what is left to
     send after each: what a passing failure kept from the room stays for the next start,
     from the first part not sent; a permanent failure drops the rest. With nothing to send,
-    ``settle`` is not told anything."""
+    ``settle`` is not told anything. The replies to ``event_id`` go out under transaction ids
+    of their own, so that a part resent after a crash is posted once."""
     if not parts:
         # An event synced again after a crash is handled as a no-op and brings no replies;
         # settling it would mark the replies its first handling left unsent as delivered
@@ -93,8 +114,9 @@ async def send_in_order(
         # two a run that way).
         return
     for index, (_, content) in enumerate(parts):
+        transaction = None if event_id is None else reply_transaction(event_id, len(parts) - index)
         try:
-            await sender.send(room_id, content)
+            await sender.send(room_id, content, transaction)
         except MatrixSendError as error:
             log.warning("Matrix: a reply was not delivered: %s", error.reason)
             if not error.permanent:
