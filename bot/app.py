@@ -159,6 +159,8 @@ async def _start_jobs(
         await deliver()  # catch up after downtime
 
     async def remind() -> object:
+        # A board that failed to show a change (it was down) is brought up to date first.
+        await core.boards.catch_up()
         return await core.staff.remind(datetime.now(UTC))
 
     # Staff answers, closing questions and reopening notices stored but not sent when the bot
@@ -245,6 +247,8 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
             core.boards.boards.append(telegram.board)
         await telegram.start()
         stack.push_async_callback(telegram.stop)
+        if telegram.board is not None:
+            await core.boards.refresh(telegram.board)
         if settings.telegram.coordinator_ids:
             send_report = telegram.send_report
     if settings.matrix.enabled:
@@ -266,6 +270,8 @@ async def start_messengers(settings: Settings, core: Core, stack: AsyncExitStack
         if matrix.board is not None:
             core.boards.boards.append(matrix.board)
         await matrix.start()
+        if matrix.board is not None:
+            await core.boards.refresh(matrix.board)
     return send_report
 
 

@@ -23,10 +23,11 @@ from bot.core.tickets import (
     Delivery,
     DeliveryFailure,
     PersonAddress,
+    ShownCard,
     StaffMember,
     TakeOutcome,
-    TicketLine,
     TicketView,
+    card_digest,
 )
 from bot.reports.periods import Month
 from bot.reports.queries import build_report
@@ -47,12 +48,12 @@ HELP_NOW = {"pl": "Pomoc teraz", "en": "Help now", "uk": "Допомога за�
 class RecordingBoard:
     """A staff board that remembers what it was shown."""
 
-    published: list[tuple[TicketView, TicketLine | None]] = field(default_factory=list)
+    published: list[TicketView] = field(default_factory=list)
     reminded: list[list[int]] = field(default_factory=list)
     notices: list[Reply] = field(default_factory=list)
 
-    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
-        self.published.append((ticket, news))
+    async def publish(self, ticket: TicketView) -> None:
+        self.published.append(ticket)
 
     async def remind(self, tickets: list[TicketView]) -> None:
         self.reminded.append([ticket.number for ticket in tickets])
@@ -60,11 +61,13 @@ class RecordingBoard:
     async def notify(self, notice: Reply) -> None:
         self.notices.append(notice)
 
-    async def has_card(self, number: int) -> bool:
-        return any(view.number == number for view, _ in self.published)
+    async def maybe_behind(self) -> dict[int, ShownCard]:
+        return {
+            view.number: ShownCard(card_digest(view), len(view.lines)) for view in self.published
+        }
 
     def last(self, number: int) -> TicketView:
-        return [view for view, _ in self.published if view.number == number][-1]
+        return [view for view in self.published if view.number == number][-1]
 
 
 @dataclass
@@ -156,21 +159,14 @@ async def test_asking_for_a_person_asks_for_the_case_then_opens_a_ticket(desk: D
         "відповідають протягом 30 хвилин, тут, у цьому чаті.\n\nДоти все, що ви тут "
         "напишете, надходитиме їм. /cancel закриває звернення."
     ]
-    card, news = desk.board.published[-1]
-    assert (card.number, card.language, card.priority, card.open, news) == (
-        1,
-        "uk",
-        False,
-        True,
-        None,
-    )
+    card = desk.board.published[-1]
+    assert (card.number, card.language, card.priority, card.open) == (1, "uk", False, True)
     assert [line.text for line in card.lines] == ["Мені відмовили у карті побиту, що робити далі?"]
     assert card.topics  # retrieval's guesses, for staff
 
     # While the ticket is open, the bot says nothing itself: the text goes to staff.
     assert await say(desk, "olena", "Як отримати PESEL?") == []
-    view, news = desk.board.published[-1]
-    assert news is not None and news.text == "Як отримати PESEL?"
+    view = desk.board.published[-1]
     assert [line.text for line in view.lines][-1] == "Як отримати PESEL?"
 
     assert await say(desk, "olena", "/cancel") == [

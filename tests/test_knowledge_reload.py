@@ -18,7 +18,7 @@ import pytest
 
 from bot.app import _start_jobs, build_core
 from bot.core.messages import Reply
-from bot.core.tickets import TicketLine, TicketView
+from bot.core.tickets import ShownCard, TicketView
 from bot.knowledge.service import LiveKnowledge, ReloadOutcome, ReloadStatus
 from bot.scheduling import build_scheduler
 from tests.conftest import (
@@ -113,7 +113,7 @@ class RecordingBoard:
         self.notices: list[Reply] = []
         self.posted = asyncio.Event()
 
-    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+    async def publish(self, ticket: TicketView) -> None:
         raise AssertionError("no ticket changes here")
 
     async def remind(self, tickets: list[TicketView]) -> None:
@@ -123,7 +123,7 @@ class RecordingBoard:
         self.notices.append(notice)
         self.posted.set()
 
-    async def has_card(self, number: int) -> bool:
+    async def maybe_behind(self) -> dict[int, ShownCard]:
         raise AssertionError("no tickets here")
 
 

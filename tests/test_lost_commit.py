@@ -24,8 +24,8 @@ from bot.core.tickets import (
     Delivery,
     DeliveryFailure,
     PersonAddress,
+    ShownCard,
     StaffMember,
-    TicketLine,
     TicketView,
 )
 from tests.conftest import make_settings
@@ -87,15 +87,15 @@ class Board:
 
     shown: list[int] = field(default_factory=list)
 
-    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+    async def publish(self, ticket: TicketView) -> None:
         self.shown.append(ticket.number)
 
     async def remind(self, tickets: list[TicketView]) -> None: ...
 
     async def notify(self, notice: Reply) -> None: ...
 
-    async def has_card(self, number: int) -> bool:
-        return number in self.shown
+    async def maybe_behind(self) -> dict[int, ShownCard]:
+        return {}
 
 
 async def test_a_message_whose_commit_was_not_confirmed_is_answered_at_once(

@@ -246,6 +246,41 @@ async def test_a_ticket_worked_from_the_matrix_staff_room(world: World) -> None:
         assert await core.tickets.open_tickets() == []
 
 
+async def test_a_card_left_behind_is_brought_up_to_date_at_start(world: World) -> None:
+    anna, _, _, room = await staff_room(world)
+    staff = {"matrix": {"staff_room_id": room, "staff_power_level": 50}}
+    olena = await world.user("olena")
+    async with world.running_bot(**staff) as core:
+        dm = await olena.open_dm(world.bot_id, encrypted=False)
+        await olena.say(dm, "Хочу поговорити з людиною: мені не платять зарплату")
+        card = await anna.first(room, world.bot_id, lambda m: m.body.startswith("#1\n"))
+        # Her next message is stored, and the bot dies before the card shows it (the board
+        # is taken away: nothing reaches the room).
+        core.boards.boards.clear()
+        await olena.say(dm, "Дякую, а що взяти з собою?")
+        for _ in range(200):  # stored a moment after it is sent
+            view = await core.tickets.view(1)
+            if view is not None and len(view.lines) == 2:
+                break
+            await asyncio.sleep(0.05)
+        assert view is not None and len(view.lines) == 2
+
+    async with world.running_bot(**staff):
+        edited = await anna.first(
+            room, world.bot_id, lambda m: m.relates_to.get("rel_type") == "m.replace"
+        )
+        assert edited.relates_to["event_id"] == card.event_id
+        assert "що взяти з собою?" in edited.body
+        note = await anna.first(room, world.bot_id, lambda m: "m.in_reply_to" in m.relates_to)
+        assert note.body.startswith("#1 · UK · ")
+        assert note.body.endswith(" Osoba: Дякую, а що взяти з собою?")
+        assert note.relates_to == {"m.in_reply_to": {"event_id": card.event_id}}
+        # Nothing else was posted, nor anything twice: the answer to a command comes next.
+        await anna.say(room, "!tickets")
+        await anna.first(room, world.bot_id, lambda m: m.body.startswith("1 otwarte zgłoszenie"))
+    assert len(anna.from_user(room, world.bot_id)) == 4, bodies(anna.from_user(room, world.bot_id))
+
+
 async def test_a_whole_long_conversation_reaches_staff_in_events_synapse_accepts(
     world: World,
 ) -> None:

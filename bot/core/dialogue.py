@@ -99,7 +99,7 @@ class DialogueEngine:
                 self._languages_seen.remember(key, replies[-1].language)
             # Staff boards learn of a ticket only once its change is committed.
             for number in dict.fromkeys(effects.published):
-                await self._tell_staff(number, effects)
+                await self._tell_staff(number)
         return replies
 
     async def _handle_in_transaction(
@@ -144,13 +144,13 @@ class DialogueEngine:
         await write_outcome(unit, person, inbound, replies, effects=effects, now=now)
         return replies
 
-    async def _tell_staff(self, number: int, effects: EventEffects) -> None:
+    async def _tell_staff(self, number: int) -> None:
         if self._ticket_events is None:
             return
         try:
-            await self._ticket_events.changed(number, effects.news)
+            await self._ticket_events.changed(number)
         except Exception:
-            # The ticket is stored; the reminder job shows it to staff if this failed.
+            # The ticket is stored; the boards are brought up to date at the next start.
             log.exception("could not update the staff boards for ticket #%d", number)
 
     def apology(self, language_hint: str | None) -> Reply:

@@ -61,8 +61,6 @@ class EventEffects:
     rate: tuple[int, bool] | None = None
     """(ticket number, positive) of a "did we help?" answer."""
     assessments: list[AssessmentNote] = field(default_factory=list)
-    news: TicketLine | None = None
-    """The line stored from ``line``, for the staff boards."""
     published: list[int] = field(default_factory=list)
     """Tickets changed, to show on the staff boards once the transaction commits."""
 
@@ -197,8 +195,8 @@ class HandOff:
         if person.ticket is not None:
             number = person.ticket
             if effects.line is not None:
-                effects.news = TicketLine(now, Author.PERSON, effects.line)
-                await conversation.add_ticket_line(number, effects.news)
+                line = TicketLine(now, Author.PERSON, effects.line)
+                await conversation.add_ticket_line(number, line)
                 effects.published.append(number)
             if effects.raise_priority:
                 await conversation.raise_ticket_priority(number, now)

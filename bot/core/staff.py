@@ -118,7 +118,7 @@ class StaffDesk:
             case StaffCommand.RELEASE:
                 if await self._store.release(number, action.staff) is None:
                     return self.screens.said(said.NOT_FOUND, number=number)
-                await self._events.changed(number, None)
+                await self._events.changed(number)
                 return self.screens.said(said.RELEASED, number=number)
             case StaffCommand.CLOSE:
                 return await self._close(number, now)
@@ -132,7 +132,7 @@ class StaffDesk:
         outcome, view = await self._store.take(number, staff, now)
         if outcome is TakeOutcome.TAKEN:
             log.info("ticket #%d taken", number)
-            await self._events.changed(number, None)
+            await self._events.changed(number)
             return self.screens.said(said.TAKEN, number=number)
         if outcome is TakeOutcome.ALREADY_YOURS:
             return self.screens.said(said.ALREADY_YOURS, number=number)
@@ -147,7 +147,7 @@ class StaffDesk:
             return await self._not_open(number)
         log.info("ticket #%d closed by staff", number)
         await self._ask_if_pending(number, now)
-        await self._events.changed(number, None)
+        await self._events.changed(number)
         return self.screens.said(said.CLOSED, number=number)
 
     async def _ask_if_pending(self, number: int, now: datetime) -> bool:
@@ -179,7 +179,7 @@ class StaffDesk:
         if result is None:
             return await self._not_open(number, said.CANNOT_REOPEN)
         await self._tell_reopened_if_pending(number)
-        await self._events.changed(number, None)
+        await self._events.changed(number)
         return self.screens.said(said.REOPENED, number=number)
 
     async def _tell_reopened_if_pending(self, number: int) -> bool:
@@ -252,7 +252,7 @@ class StaffDesk:
                 return None
             number, text = pending
             failure = await self._deliver(line_id, number, text, now)
-        await self._events.changed(number, None)
+        await self._events.changed(number)
         return Sent(failure)
 
     async def _deliver(self, line_id: int, number: int, text: str, now: datetime) -> str | None:

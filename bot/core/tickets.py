@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -111,6 +112,30 @@ class TicketView:
     lines: tuple[TicketLine, ...] = ()
     earlier: tuple[int, ...] = ()
     """The same person's other tickets, newest first."""
+
+
+def card_digest(ticket: TicketView) -> str:
+    """A fingerprint of everything a card can show of ``ticket`` (all but the moment it is
+    shown at): equal fingerprints, an equal card."""
+    return hashlib.sha256(repr(ticket).encode()).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class ShownCard:
+    """What a ticket's card on a board showed when it was last brought up to date."""
+
+    digest: str | None
+    """``card_digest`` of the ticket as shown; None when that was never noted."""
+    lines: int | None
+    """How many messages the ticket had then; the person's later ones were never posted
+    under the card. None when that was never noted."""
+
+
+def not_yet_posted(ticket: TicketView, shown: ShownCard) -> tuple[TicketLine, ...]:
+    """The person's messages that came after what a card last showed: to post under it."""
+    if shown.lines is None:
+        return ()
+    return tuple(line for line in ticket.lines[shown.lines :] if line.author is Author.PERSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -231,8 +256,10 @@ class TicketStore(Protocol):
 class TicketBoard(Protocol):
     """Where staff see tickets: a Telegram group, a Matrix room."""
 
-    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
-        """Show the card (post it, or update it in place) and post ``news`` under it."""
+    async def publish(self, ticket: TicketView) -> None:
+        """Bring the ticket's card up to date: post it or update it in place, post under it
+        each of the person's messages it has not shown yet (so that staff are notified), and
+        note what it shows now."""
         ...
 
     async def remind(self, tickets: list[TicketView]) -> None: ...
@@ -241,8 +268,9 @@ class TicketBoard(Protocol):
         """Post a message to staff that belongs to no ticket (a refused knowledge reload)."""
         ...
 
-    async def has_card(self, number: int) -> bool:
-        """Whether the ticket's card was ever posted on this board."""
+    async def maybe_behind(self) -> dict[int, ShownCard]:
+        """What this board's cards that may be behind their tickets last showed: the cards of
+        open tickets, and those last shown open."""
         ...
 
 
@@ -266,7 +294,7 @@ class DeliveryFailure:
 class TicketEvents(Protocol):
     """Told after a transaction that changed a ticket commits, to update the staff boards."""
 
-    async def changed(self, number: int, news: TicketLine | None) -> None: ...
+    async def changed(self, number: int) -> None: ...
 
     async def remind(self, tickets: list[TicketView]) -> None:
         """Tell staff these tickets are still waiting for someone to take them."""

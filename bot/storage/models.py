@@ -299,6 +299,14 @@ class TicketCard(Base):
     message: Mapped[str] = mapped_column(String(128))
     is_card: Mapped[bool] = mapped_column(Boolean)
     """The card itself (edited in place), not a follow-up."""
+    # What the card showed when last brought up to date (cards only): a crash between a
+    # ticket's change and its card's, or a board that was down, leaves the card behind.
+    shown_digest: Mapped[str | None] = mapped_column(String(64))
+    """card_digest of the ticket as shown; None before it was first noted."""
+    shown_lines: Mapped[int | None] = mapped_column(Integer)
+    """How many messages the ticket had: the person's later ones were not posted under it."""
+    shown_open: Mapped[bool | None] = mapped_column(Boolean)
+    """Whether the card showed the ticket open (a closing it missed is still to show)."""
 
 
 class AdapterCursor(Base):

@@ -26,10 +26,11 @@ from bot.core.tickets import (
 from bot.storage import event_claims
 from bot.storage.contacts import aware
 from bot.storage.direct_sql import TransactionSql
-from bot.storage.models import ConversationStateRow, Person, Ticket, TicketCard, TicketMessage
+from bot.storage.models import ConversationStateRow, Person, Ticket, TicketMessage
 from bot.storage.outages import waits_out_outages
 from bot.storage.person_tickets import CLOSED, OPEN, message_row
 from bot.storage.staff_replies import StaffAnswerLedger
+from bot.storage.ticket_cards import BoardCards
 
 
 class SqlTicketStore:
@@ -47,6 +48,10 @@ class SqlTicketStore:
         self._engine = engine
         self._sessions = async_sessionmaker(engine, expire_on_commit=False)
         self._answers = StaffAnswerLedger(engine, contact_gap, zone, answers_journal)
+
+    def cards(self, board: str, chat: str) -> BoardCards:
+        """Which messages of a board's chat show which ticket, and what the cards show."""
+        return BoardCards(self._engine, board, chat)
 
     async def dispose(self) -> None:
         """Close the engine's connections (for a store that owns its engine)."""
@@ -279,43 +284,6 @@ class SqlTicketStore:
             for ticket in tickets:
                 ticket.reminded_at = now
             return [await _view(session, ticket, history=False) for ticket in tickets]
-
-    # Cards: which board message shows which ticket.
-
-    @waits_out_outages
-    async def card(self, number: int, board: str, chat: str) -> str | None:
-        """The message id of the ticket's card in that chat, if it was posted there."""
-        async with self._sessions() as session:
-            return await session.scalar(
-                select(TicketCard.message).where(
-                    TicketCard.ticket_id == number,
-                    TicketCard.board == board,
-                    TicketCard.chat == chat,
-                    TicketCard.is_card,
-                )
-            )
-
-    @waits_out_outages
-    async def add_card(
-        self, number: int, board: str, chat: str, message: str, *, is_card: bool
-    ) -> None:
-        async with self._sessions() as session, session.begin():
-            session.add(
-                TicketCard(
-                    ticket_id=number, board=board, chat=chat, message=message, is_card=is_card
-                )
-            )
-
-    @waits_out_outages
-    async def ticket_of_card(self, board: str, chat: str, message: str) -> int | None:
-        async with self._sessions() as session:
-            return await session.scalar(
-                select(TicketCard.ticket_id).where(
-                    TicketCard.board == board,
-                    TicketCard.chat == chat,
-                    TicketCard.message == message,
-                )
-            )
 
 
 # A call retried after an outage gets the same ``now``. When the outage came during COMMIT, the

@@ -42,7 +42,6 @@ from bot.adapters.matrix.session import open_client
 from bot.adapters.matrix.staff import MatrixPeople, MatrixStaffBoard, StaffRoom
 from bot.adapters.matrix.sync_token import TokenSaver
 from bot.adapters.tasks import wait_ended
-from bot.core.boards import post_missing_cards
 from bot.core.dialogue import DialogueEngine
 from bot.core.messages import Channel, Inbound, Reply, Unreadable
 from bot.core.staff import StaffDesk
@@ -156,8 +155,6 @@ class MatrixAdapter:
             return
         # Room state is known now, so encrypted rooms can be written to.
         await self._resend_undelivered()
-        if self.board is not None and self._tickets is not None:
-            await post_missing_cards(self.board, self._tickets)
 
     async def stop(self) -> None:
         """Stop syncing (an event being handled is finished first) and close the connection."""

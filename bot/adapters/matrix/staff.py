@@ -30,9 +30,10 @@ from bot.core.tickets import (
     MAX_TICKET_NUMBER,
     DeliveryFailure,
     PersonAddress,
+    ShownCard,
     StaffMember,
-    TicketLine,
     TicketView,
+    not_yet_posted,
 )
 from bot.core.typed import bounded_number
 from bot.storage.tickets import SqlTicketStore
@@ -90,24 +91,25 @@ class MatrixStaffBoard:
     ) -> None:
         self._sender = sender
         self._room_id = room_id
-        self._store = store
+        self._cards = store.cards(BOARD, room_id)
         self._screens = screens
 
-    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+    async def publish(self, ticket: TicketView) -> None:
         content = board_notice(self._screens.card(ticket, datetime.now(UTC)))
-        anchor = await self._store.card(ticket.number, BOARD, self._room_id)
-        if anchor is not None:
-            await self._sender.send(self._room_id, edit_of(anchor, content))
-        else:
-            anchor = await self._sender.send(self._room_id, content)
-            await self._store.add_card(ticket.number, BOARD, self._room_id, anchor, is_card=True)
-        if news is not None:
-            note = notice(STAFF_COMMANDS.shown(self._screens.news(ticket, news)))
+        posted = await self._cards.card(ticket.number)
+        if posted is None:
+            await self._cards.add_card(ticket, await self._sender.send(self._room_id, content))
+            return  # a new card shows the newest messages itself
+        anchor, shown = posted
+        await self._sender.send(self._room_id, edit_of(anchor, content))
+        for line in not_yet_posted(ticket, shown):
+            note = notice(STAFF_COMMANDS.shown(self._screens.news(ticket, line)))
             sent = await self._sender.send(self._room_id, in_reply_to(anchor, note))
-            await self._store.add_card(ticket.number, BOARD, self._room_id, sent, is_card=False)
+            await self._cards.add_follow_up(ticket.number, sent)
+        await self._cards.mark_shown(ticket)
 
-    async def has_card(self, number: int) -> bool:
-        return await self._store.card(number, BOARD, self._room_id) is not None
+    async def maybe_behind(self) -> dict[int, ShownCard]:
+        return await self._cards.maybe_behind()
 
     async def remind(self, tickets: list[TicketView]) -> None:
         reminder = self._screens.reminder(tickets, datetime.now(UTC))
@@ -201,7 +203,7 @@ class StaffRoom:
         replied = (relates.get("m.in_reply_to") or {}).get("event_id")
         if not isinstance(replied, str):
             return None
-        number = await self._store.ticket_of_card(BOARD, self.room_id, replied)
+        number = await self._store.cards(BOARD, self.room_id).ticket_of(replied)
         if number is None:
             return None
         return StaffAction(staff, StaffCommand.REPLY, number, text, source)

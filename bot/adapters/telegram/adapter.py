@@ -30,7 +30,6 @@ from bot.adapters.telegram.polling import DurablePolling, UnseenUpdatesRequest
 from bot.adapters.telegram.rendering import render_html
 from bot.adapters.telegram.staff import StaffGroupHandlers, TelegramPeople, TelegramStaffBoard
 from bot.adapters.telegram.webhook import DurableWebhook
-from bot.core.boards import post_missing_cards
 from bot.core.dialogue import DialogueEngine
 from bot.core.i18n import LANGUAGES
 from bot.core.messages import Channel, Inbound, Reply, Unreadable
@@ -67,7 +66,6 @@ class TelegramAdapter:
             raise ValueError("the Telegram adapter needs a token")
         self._settings = settings
         self._engine = engine
-        self._tickets = tickets
         builder = Application.builder().token(settings.token.get_secret_value())
         if settings.base_url:
             builder = builder.base_url(settings.base_url)
@@ -132,8 +130,6 @@ class TelegramAdapter:
         await self._register_commands()
         # What a crash left stored goes out before anything new is fetched.
         await self.delivery.resend_undelivered()
-        if self.board is not None and self._tickets is not None:
-            await post_missing_cards(self.board, self._tickets)
         settings = self._settings
         if self._webhook is not None and settings.webhook_url is not None:
             await self._webhook.start(settings.webhook_url, ALLOWED_UPDATES)

@@ -27,9 +27,10 @@ from bot.core.tickets import (
     MAX_TICKET_NUMBER,
     DeliveryFailure,
     PersonAddress,
+    ShownCard,
     StaffMember,
-    TicketLine,
     TicketView,
+    not_yet_posted,
 )
 from bot.core.typed import bounded_number
 from bot.storage.tickets import SqlTicketStore
@@ -83,47 +84,43 @@ class TelegramStaffBoard:
     ) -> None:
         self._bot = bot
         self._chat_id = chat_id
-        self._store = store
+        self._cards = store.cards(BOARD, str(chat_id))
         self._screens = screens
 
-    async def publish(self, ticket: TicketView, news: TicketLine | None) -> None:
+    async def publish(self, ticket: TicketView) -> None:
         card = self._screens.card(ticket, datetime.now(UTC), fits_one_message)
         html, markup = render_html(card), keyboard(card)
-        card_id = await self._store.card(ticket.number, BOARD, str(self._chat_id))
-        if card_id is not None:
-            try:
-                await with_retries(
-                    lambda: self._bot.edit_message_text(
-                        html,
-                        self._chat_id,
-                        int(card_id),
-                        parse_mode=ParseMode.HTML,
-                        reply_markup=markup,
-                    )
-                )
-            except BadRequest as error:
-                if "not modified" not in error.message.lower():
-                    raise
-            anchor = int(card_id)
-        else:
+        posted = await self._cards.card(ticket.number)
+        if posted is None:
             sent = await with_retries(
                 lambda: self._bot.send_message(
                     self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
                 )
             )
-            await self._store.add_card(
-                ticket.number, BOARD, str(self._chat_id), str(sent.message_id), is_card=True
-            )
-            anchor = sent.message_id
-        if news is not None:
-            # Every part is a reply to the card, and replying to any of them answers the person.
-            for message_id in await self._post(self._screens.news(ticket, news), anchor):
-                await self._store.add_card(
-                    ticket.number, BOARD, str(self._chat_id), str(message_id), is_card=False
+            await self._cards.add_card(ticket, str(sent.message_id))
+            return  # a new card shows the newest messages itself
+        card_id, shown = posted
+        try:
+            await with_retries(
+                lambda: self._bot.edit_message_text(
+                    html,
+                    self._chat_id,
+                    int(card_id),
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=markup,
                 )
+            )
+        except BadRequest as error:
+            if "not modified" not in error.message.lower():
+                raise
+        for line in not_yet_posted(ticket, shown):
+            # Every part is a reply to the card, and replying to any of them answers the person.
+            for message_id in await self._post(self._screens.news(ticket, line), int(card_id)):
+                await self._cards.add_follow_up(ticket.number, str(message_id))
+        await self._cards.mark_shown(ticket)
 
-    async def has_card(self, number: int) -> bool:
-        return await self._store.card(number, BOARD, str(self._chat_id)) is not None
+    async def maybe_behind(self) -> dict[int, ShownCard]:
+        return await self._cards.maybe_behind()
 
     async def remind(self, tickets: list[TicketView]) -> None:
         await self._post(self._screens.reminder(tickets, datetime.now(UTC)))
@@ -234,9 +231,8 @@ class StaffGroupHandlers:
         replied = message.reply_to_message
         if replied is None:
             return None
-        number = await self._store.ticket_of_card(
-            BOARD, str(message.chat_id), str(replied.message_id)
-        )
+        cards = self._store.cards(BOARD, str(message.chat_id))
+        number = await cards.ticket_of(str(replied.message_id))
         if number is None:
             return None
         return StaffAction(staff, StaffCommand.REPLY, number, text, source)
