@@ -200,3 +200,31 @@ async def test_kill_9_in_webhook_mode_loses_nothing_and_repeats_nothing(
     assert texts_to(api, OLENA["id"]) == whole
     assert await bot.stop() == 0, bot.log
     assert "Traceback" not in bot.log
+
+
+async def test_kill_9_between_a_take_and_its_card_leaves_no_card_behind(
+    api: FakeBotApi, bot: BotProcess
+) -> None:
+    await bot.start()
+    await until(api, lambda: len(api.sent("setMyCommands")) >= 5)
+    await api.send_text(OLENA, "/start")
+    await api.press(OLENA, "lang:uk")
+    await api.send_text(OLENA, CASE)
+    await until(api, lambda: [t for t in texts_to(api, STAFF_CHAT) if t.startswith("<b>#1</b>")])
+    card_id = api.message_ids(STAFF_CHAT)[0]
+
+    # Anna takes the ticket; it is committed, and the bot dies while Telegram holds the edit.
+    api.hold("editMessageText")
+    await api.press_in_group(STAFF_CHAT, ANNA, "ticket:1:take", card_id)
+    await api.wait_held(1)
+    await bot.kill_9()
+    api.release()
+    assert api.sent("editMessageText") == []
+
+    # The card no longer offers to take a ticket Anna has: the start brings it up to date.
+    await bot.start()
+    edited = await until(api, lambda: api.sent("editMessageText"))
+    assert edited[-1]["message_id"] == card_id
+    assert "Status: przejęte przez: Anna Nowak" in edited[-1]["text"]
+    assert await bot.stop() == 0, bot.log
+    assert "Traceback" not in bot.log
