@@ -179,3 +179,55 @@ async def test_a_board_that_refused_the_bot_catches_up_with_the_reminder_job(
         await api.send_text(OLENA, "Ще одне питання")
         await until(api, lambda: len(follow_ups(api)) == 2)
         assert "Ще одне питання" in follow_ups(api)[1]["text"]
+
+
+async def test_a_card_someone_deleted_is_posted_again_at_the_next_change(
+    api: FakeBotApi, settings: Settings, core: Core
+) -> None:
+    async with running(settings, core):
+        await api.send_text(OLENA, "/start")
+        await api.press(OLENA, "lang:uk")
+        await api.send_text(OLENA, CASE)
+        await until(api, lambda: cards(api))
+        first_card = api.message_ids(STAFF_CHAT)[0]
+        api.deleted.add((STAFF_CHAT, first_card))  # a staff member deleted it by mistake
+
+        await api.send_text(OLENA, FOLLOW_UP)
+        [_, again] = await until(api, lambda: cards(api)[1:] and cards(api))
+        assert FOLLOW_UP in again["text"], "the new card shows the newest messages itself"
+        assert follow_ups(api) == []
+        second_card = api.message_ids(STAFF_CHAT)[-1]
+
+        # The new card is the one kept up to date (the deleted one's edit was refused).
+        await api.send_group_text(STAFF_CHAT, ANNA, "/take 1")
+        [edited] = await until(api, lambda: [e for e in edits(api) if "przejęte" in e["text"]])
+        assert edited["message_id"] == second_card
+        assert [e["message_id"] for e in edits(api)] == [first_card, second_card]
+
+
+async def test_one_card_that_cannot_be_shown_does_not_keep_the_others_behind(
+    api: FakeBotApi, settings: Settings, core: Core
+) -> None:
+    ivan = {"id": 31338, "is_bot": False, "first_name": "Ivan", "language_code": "ru"}
+    async with running(settings, core):
+        for person, language, case in [
+            (OLENA, "lang:uk", CASE),
+            (ivan, "lang:ru", "Хочу поговорить с человеком: мне не платят зарплату"),
+        ]:
+            await api.send_text(person, "/start")
+            await api.press(person, language)
+            await api.send_text(person, case)
+        await until(api, lambda: len(api.message_ids(STAFF_CHAT)) == 2)
+        # Both tickets change while the group refuses the bot's edits.
+        api.inject("editMessageText", KICKED, KICKED)
+        for number in (1, 2):
+            await core.staff.act(StaffAction(STAFF, StaffCommand.TAKE, number), datetime.now(UTC))
+        # Then Telegram refuses #1's card for good; #2's is still brought up to date.
+        api.inject("editMessageText", Fault("http", 400, "Bad Request: MESSAGE_ID_INVALID"))
+        assert await core.boards.catch_up() == 1
+        [edited] = edits(api)
+        assert edited["message_id"] == api.message_ids(STAFF_CHAT)[1]
+        assert "Status: przejęte przez: Anna Nowak" in edited["text"]
+        # #1 is tried again at the next run.
+        assert await core.boards.catch_up() == 1
+        assert edits(api)[-1]["message_id"] == api.message_ids(STAFF_CHAT)[0]

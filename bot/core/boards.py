@@ -65,13 +65,19 @@ class StaffBoards:
         try:
             shown = await board.maybe_behind()
             numbers = [ticket.number for ticket in await self.store.open_tickets()]
-            numbers += sorted(shown.keys() - set(numbers))
-            for number in numbers:
-                async with self._showing.hold(number):
-                    updated += await _bring_up_to_date(board, self.store, number, shown)
         except Exception:
             log.exception("a staff board could not be brought up to date")
             self._fell_behind(board)
+            return 0
+        numbers += sorted(shown.keys() - set(numbers))
+        for number in numbers:
+            # One card that cannot be shown does not keep the others behind.
+            try:
+                async with self._showing.hold(number):
+                    updated += await _bring_up_to_date(board, self.store, number, shown)
+            except Exception:
+                log.exception("a staff board could not show ticket #%d", number)
+                self._fell_behind(board)
         if updated:
             log.info("brought %d ticket cards up to date on a staff board", updated)
         return updated

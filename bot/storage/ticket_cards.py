@@ -36,9 +36,19 @@ class BoardCards:
             return None if row is None else (row[0], ShownCard(row[1], row[2]))
 
     @waits_out_outages
-    async def add_card(self, ticket: TicketView, message: str) -> None:
-        """Note the card just posted as ``message``, showing ``ticket``."""
+    async def add_card(
+        self, ticket: TicketView, message: str, *, replacing: str | None = None
+    ) -> None:
+        """Note the card just posted as ``message``, showing ``ticket``. The card it replaces
+        (``replacing``, deleted from the chat) is kept as a message under the ticket's card:
+        a reply to it still reaches the ticket."""
         async with self._sessions() as session, session.begin():
+            if replacing is not None:
+                await session.execute(
+                    update(TicketCard)
+                    .where(self._here(), TicketCard.message == replacing)
+                    .values(is_card=False)
+                )
             session.add(
                 TicketCard(
                     ticket_id=ticket.number,

@@ -92,6 +92,8 @@ class FakeBotApi:
     members: dict[int, dict[int, str]] = field(default_factory=dict)
     """chat id -> user id -> status, for getChatMember (anyone else has "left"): "creator",
     "administrator", "member", "restricted", "left" or "kicked"."""
+    deleted: set[tuple[int, int]] = field(default_factory=set)
+    """(chat id, message id) of messages someone deleted: an edit of one is refused."""
     blocked: set[int] = field(default_factory=set)
     """Chats whose user blocked the bot: sending there fails with 403, as on Telegram."""
     faults: dict[str, list[Fault]] = field(default_factory=dict)
@@ -400,6 +402,8 @@ class FakeBotApi:
 
     async def _api_editMessageText(self, params: dict[str, Any]) -> Any:  # noqa: N802
         _check_length(params)
+        if (int(params["chat_id"]), int(params["message_id"])) in self.deleted:
+            raise _ApiError(400, "Bad Request: message to edit not found")
         return self._message(
             params, text=params.get("text", ""), message_id=params.get("message_id")
         )

@@ -12,7 +12,7 @@ import re
 from datetime import UTC, datetime
 from typing import Final
 
-from telegram import Bot, Message, Update, User
+from telegram import Bot, InlineKeyboardMarkup, Message, Update, User
 from telegram.constants import ChatMemberStatus, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import ContextTypes
@@ -38,6 +38,8 @@ from bot.storage.tickets import SqlTicketStore
 log = logging.getLogger(__name__)
 
 BOARD: Final = "telegram"
+CARD_DELETED: Final = "message to edit not found"
+"""Telegram's answer to an edit of a message that was deleted (lower case)."""
 STAFF_STATUSES: Final = frozenset(
     {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 )
@@ -92,13 +94,8 @@ class TelegramStaffBoard:
         html, markup = render_html(card), keyboard(card)
         posted = await self._cards.card(ticket.number)
         if posted is None:
-            sent = await with_retries(
-                lambda: self._bot.send_message(
-                    self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
-                )
-            )
-            await self._cards.add_card(ticket, str(sent.message_id))
-            return  # a new card shows the newest messages itself
+            await self._post_card(ticket, html, markup)
+            return
         card_id, shown = posted
         try:
             await with_retries(
@@ -111,6 +108,10 @@ class TelegramStaffBoard:
                 )
             )
         except BadRequest as error:
+            if CARD_DELETED in error.message.lower():
+                # Someone deleted the card: the ticket must not drop out of staff's sight.
+                await self._post_card(ticket, html, markup, replacing=card_id)
+                return
             if "not modified" not in error.message.lower():
                 raise
         for line in not_yet_posted(ticket, shown):
@@ -118,6 +119,21 @@ class TelegramStaffBoard:
             for message_id in await self._post(self._screens.news(ticket, line), int(card_id)):
                 await self._cards.add_follow_up(ticket.number, str(message_id))
         await self._cards.mark_shown(ticket)
+
+    async def _post_card(
+        self,
+        ticket: TicketView,
+        html: str,
+        markup: InlineKeyboardMarkup | None,
+        replacing: str | None = None,
+    ) -> None:
+        """Post a new card; it shows the newest messages itself, so none is posted under it."""
+        sent = await with_retries(
+            lambda: self._bot.send_message(
+                self._chat_id, html, parse_mode=ParseMode.HTML, reply_markup=markup
+            )
+        )
+        await self._cards.add_card(ticket, str(sent.message_id), replacing=replacing)
 
     async def maybe_behind(self) -> dict[int, ShownCard]:
         return await self._cards.maybe_behind()
