@@ -151,7 +151,9 @@ class CuttingMessenger:
     proxy: CuttableProxy
     sent: list[str] = field(default_factory=list)
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         self.sent += [reply.text for reply in replies]
         self.proxy.cut()
         return None

@@ -76,11 +76,20 @@ class RecordingMessenger:
 
     sent: list[tuple[PersonAddress, Reply]] = field(default_factory=list)
     blocked: set[str] = field(default_factory=set)
+    keys: list[str | None] = field(default_factory=list)
+    dies_after_next_send: bool = False
+    """The next send reaches the person, and the process dies before hearing so."""
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         if to.address in self.blocked:
             return DeliveryFailure("Forbidden: bot was blocked by the user", True)
         self.sent += [(to, reply) for reply in replies]
+        self.keys.append(key)
+        if self.dies_after_next_send:
+            self.dies_after_next_send = False
+            raise SystemExit("killed")
         return None
 
     def texts(self, address: str) -> list[str]:
@@ -401,6 +410,24 @@ async def test_a_reply_stored_before_a_crash_is_sent_at_the_next_start(desk: Des
     assert await desk.core.staff.retry_pending(MONDAY_NOON) == 1
     assert desk.messenger.texts("olena") == ["Працівник Інформаційного пункту: Proszę zadzwonić"]
     assert await desk.core.staff.retry_pending(MONDAY_NOON) == 0
+
+
+async def test_each_staff_answer_goes_out_under_a_key_of_its_own(desk: Desk) -> None:
+    """The key a network uses to post a message once (Matrix transactions): an answer sent
+    again after a crash has the one it first had, computed from what is stored of it; two
+    answers, even in the same words, have two."""
+    await say(desk, "olena", "Хочу поговорити з людиною: мені не платять зарплату два місяці")
+    await desk.core.tickets.add_staff_reply(1, ANNA, "Proszę zadzwonić", MONDAY_NOON)
+    desk.messenger.dies_after_next_send = True
+    with pytest.raises(SystemExit):
+        await desk.core.staff.retry_pending(MONDAY_NOON)
+    await desk.core.tickets.add_staff_reply(1, ANNA, "Proszę zadzwonić", MONDAY_NOON)
+    # The next start sends the first answer again, then the second.
+    assert await desk.core.staff.retry_pending(MONDAY_NOON) == 2
+    before_crash, again, second = desk.messenger.keys
+    assert before_crash is not None and before_crash.startswith("staff-answer:1:")
+    assert again == before_crash
+    assert second is not None and second != before_crash
 
 
 QUESTION = "Працівники закрили ваше звернення #1. Чи ми допомогли?"

@@ -42,7 +42,9 @@ class Messenger:
 
     sent: list[str] = field(default_factory=list)
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         self.sent += [reply.text for reply in replies]
         return None
 
@@ -205,7 +207,9 @@ class SlowMessenger(Messenger):
     sending: asyncio.Event = field(default_factory=asyncio.Event)
     go_on: asyncio.Event = field(default_factory=asyncio.Event)
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         self.sending.set()
         await self.go_on.wait()
         return await super().send(to, replies)

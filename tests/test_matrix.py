@@ -15,7 +15,10 @@ import pytest
 from nio import AsyncClient, JoinResponse, LoginResponse, RoomCreateResponse
 from sqlalchemy import select
 
+from bot.adapters.matrix.rendering import fitted
 from bot.app import Core, build_core, start_messengers
+from bot.core.messages import Channel, Reply
+from bot.core.tickets import PersonAddress
 from bot.storage.models import ProcessedEvent
 from bot.storage.pending_replies import SqlPendingReplies
 from tests.conftest import ROOT, make_settings
@@ -279,6 +282,33 @@ async def test_a_card_left_behind_is_brought_up_to_date_at_start(world: World) -
         await anna.say(room, "!tickets")
         await anna.first(room, world.bot_id, lambda m: m.body.startswith("1 otwarte zgłoszenie"))
     assert len(anna.from_user(room, world.bot_id)) == 4, bodies(anna.from_user(room, world.bot_id))
+
+
+async def test_a_staff_answer_sent_again_after_a_crash_is_posted_once(world: World) -> None:
+    """A kill -9 between the parts of a long staff answer, or after them and before its
+    delivery was noted, sends the whole answer again at the next start: the homeserver
+    takes each part under the transaction id it first went under, and posts it once."""
+    _, _, _, room = await staff_room(world)
+    async with world.running_bot(matrix={"staff_room_id": room}) as core:
+        olena = await world.user("olena")
+        dm = await olena.open_dm(world.bot_id, encrypted=False)
+        await olena.say(dm, PESEL_QUESTION_UK)
+        await olena.replies(dm, world.bot_id, 3)
+        people = core.people.channels[Channel.MATRIX]
+        address = PersonAddress(Channel.MATRIX, dm, "uk")
+        answer = [Reply("\n\n".join(f"{n}. " + "Відповідь " * 400 for n in range(20)), "uk")]
+        for _ in range(2):
+            assert await people.send(address, answer, "staff-answer:1:7:…") is None
+        # Another answer, though equal in words, is another message.
+        assert await people.send(address, answer, "staff-answer:1:8:…") is None
+        await olena.say(dm, "!menu")
+        menu = await olena.first(dm, world.bot_id, lambda m: m.body.startswith("Чого стосується"))
+    seen = olena.from_user(dm, world.bot_id)
+    per_answer = len(fitted(answer[0]))
+    assert per_answer > 1
+    parts = [message for message in seen if "Відповідь" in message.body]
+    assert len(parts) == 2 * per_answer, "each answer once"
+    assert seen[-1] == menu and len(seen) == 3 + len(parts) + 1
 
 
 async def test_a_whole_long_conversation_reaches_staff_in_events_synapse_accepts(

@@ -96,7 +96,9 @@ ANSWER = "Proszę przyjść jutro o 10:00 z umową."
 class RecordingMessenger:
     sent: list[Reply] = field(default_factory=list)
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         self.sent += replies
         return None
 

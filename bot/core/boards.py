@@ -124,8 +124,10 @@ class PersonRouter:
 
     channels: dict[str, PersonOutbox] = field(default_factory=dict)
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         outbox = self.channels.get(to.channel)
         if outbox is None:
             return DeliveryFailure(f"the bot is not connected to {to.channel} now", False)
-        return await outbox.send(to, replies)
+        return await outbox.send(to, replies, key)

@@ -267,7 +267,10 @@ class StaffDesk:
             failure, permanent = "the person's chat is no longer known", True
         else:
             reply = self._person.staff_reply(address.language, text)
-            outcome = await self._outbox.send(address, [reply])
+            # Names this answer for good: its line, and what it says (ids restart with a new
+            # database, while the homeserver may still remember the bot's old transactions).
+            key = f"staff-answer:{number}:{line_id}:{text}"
+            outcome = await self._outbox.send(address, [reply], key)
             failure = outcome.reason if outcome else None
             permanent = outcome.permanent if outcome else False
         if failure is not None:

@@ -277,8 +277,12 @@ class TicketBoard(Protocol):
 class PersonOutbox(Protocol):
     """Sends replies to a person outside a reply to their own event (staff answers)."""
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
-        """None when delivered."""
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
+        """None when delivered. ``key`` names the message for good (a staff answer): sent
+        again under it after a crash, a network that takes such keys (Matrix) does not post
+        it twice."""
         ...
 
 

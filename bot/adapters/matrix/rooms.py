@@ -84,8 +84,9 @@ class ContentSender(Protocol):
 
 
 def reply_transaction(event_id: str, parts_left: int) -> str:
-    """The transaction id of the part of ``event_id``'s replies that has ``parts_left`` parts
-    (itself included) still to send from it.
+    """The transaction id of the part of ``event_id``'s replies (or of the message a key
+    names, such as a staff answer) that has ``parts_left`` parts, itself included, still to
+    send from it.
 
     A kill -9 after the homeserver took a part and before the bot noted it sends that part
     again at the next start; under the same transaction id (same device) the homeserver

@@ -22,7 +22,7 @@ from bot.adapters.matrix.rendering import (
     notice,
     without_reply_fallback,
 )
-from bot.adapters.matrix.rooms import MatrixSendError, RoomSender
+from bot.adapters.matrix.rooms import MatrixSendError, RoomSender, reply_transaction
 from bot.core.messages import Channel, Reply
 from bot.core.staff import StaffAction, StaffCommand, StaffDesk
 from bot.core.staff_screens import NOT_STAFF, StaffScreens
@@ -69,14 +69,19 @@ class MatrixPeople:
     def __init__(self, sender: RoomSender) -> None:
         self._sender = sender
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
         room = self._sender.client.rooms.get(to.address)
         if room is not None and room.joined_count <= 1 and not room.invited_count:
             return DeliveryFailure("the person left the chat with the bot", True)
+        contents = [content for reply in replies for content in fitted(reply)]
         try:
-            for reply in replies:
-                for content in fitted(reply):
-                    await self._sender.send(to.address, content)
+            for index, content in enumerate(contents):
+                # Sent again after a crash, each part goes under the id it first went under.
+                left = len(contents) - index
+                transaction = None if key is None else reply_transaction(key, left)
+                await self._sender.send(to.address, content, transaction)
         except MatrixSendError as error:
             return DeliveryFailure(f"Matrix: {error.reason}", error.permanent)
         return None

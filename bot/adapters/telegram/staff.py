@@ -64,7 +64,10 @@ class TelegramPeople:
     def __init__(self, delivery: ReplyDelivery) -> None:
         self._delivery = delivery
 
-    async def send(self, to: PersonAddress, replies: list[Reply]) -> DeliveryFailure | None:
+    async def send(
+        self, to: PersonAddress, replies: list[Reply], key: str | None = None
+    ) -> DeliveryFailure | None:
+        # ``key`` is not used: Telegram takes no idempotency key (see README, the window left).
         try:
             for reply in replies:
                 await self._delivery.send_reply(int(to.address), reply)
