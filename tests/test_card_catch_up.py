@@ -76,6 +76,14 @@ async def olena_says(core: Core, number: int, text: str | None, choice: str | No
     await core.engine.handle(said)
 
 
+async def olena_opens_a_ticket(api: FakeBotApi) -> None:
+    """Olena asks for a person on Telegram, with her case; staff get its card."""
+    await api.send_text(OLENA, "/start")
+    await api.press(OLENA, "lang:uk")
+    await api.send_text(OLENA, CASE)
+    await until(api, lambda: cards(api))
+
+
 def cards(api: FakeBotApi) -> list[dict[str, Any]]:
     return [call for call in to_chat(api, STAFF_CHAT) if call["text"].startswith("<b>#1</b>")]
 
@@ -106,10 +114,7 @@ async def test_start_brings_a_card_a_crash_left_behind_up_to_date(
     api: FakeBotApi, settings: Settings, core: Core
 ) -> None:
     async with running(settings, core):
-        await api.send_text(OLENA, "/start")
-        await api.press(OLENA, "lang:uk")
-        await api.send_text(OLENA, CASE)
-        await until(api, lambda: cards(api))
+        await olena_opens_a_ticket(api)
     [card] = cards(api)
     card_id = api.message_ids(STAFF_CHAT)[0]
 
@@ -143,10 +148,7 @@ async def test_a_board_that_refused_the_bot_catches_up_with_the_reminder_job(
     api: FakeBotApi, settings: Settings, core: Core
 ) -> None:
     async with running(settings, core):
-        await api.send_text(OLENA, "/start")
-        await api.press(OLENA, "lang:uk")
-        await api.send_text(OLENA, CASE)
-        await until(api, lambda: cards(api))
+        await olena_opens_a_ticket(api)
         card_id = api.message_ids(STAFF_CHAT)[0]
 
         # The bot was removed from the staff group for a moment: the card cannot be edited
@@ -185,10 +187,7 @@ async def test_a_card_someone_deleted_is_posted_again_at_the_next_change(
     api: FakeBotApi, settings: Settings, core: Core
 ) -> None:
     async with running(settings, core):
-        await api.send_text(OLENA, "/start")
-        await api.press(OLENA, "lang:uk")
-        await api.send_text(OLENA, CASE)
-        await until(api, lambda: cards(api))
+        await olena_opens_a_ticket(api)
         first_card = api.message_ids(STAFF_CHAT)[0]
         api.deleted.add((STAFF_CHAT, first_card))  # a staff member deleted it by mistake
 

@@ -78,8 +78,9 @@ class World:
             yield core
 
 
-@pytest.fixture
-async def world(tmp_path: Path, synapse_server: Synapse) -> AsyncIterator[World]:
+@pytest.fixture(name="world")
+async def world_fixture(tmp_path: Path, synapse_server: Synapse) -> AsyncIterator[World]:
+    """Imported by other Matrix test modules, as ``synapse_server_fixture`` is."""
     made = World(synapse_server, tmp_path)
     yield made
     for user in made.users:

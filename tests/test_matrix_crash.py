@@ -19,17 +19,9 @@ from tests.bot_process import BotProcess
 from tests.conftest import ROOT, TEST_KEY
 from tests.fakes.matrix_gate import MatrixGate
 from tests.synapse import Synapse, synapse_server_fixture  # noqa: F401
-from tests.test_matrix import PESEL_QUESTION_UK, World, bodies
+from tests.test_matrix import PESEL_QUESTION_UK, World, bodies, world_fixture  # noqa: F401
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture
-async def world(tmp_path: Path, synapse_server: Synapse) -> AsyncIterator[World]:
-    made = World(synapse_server, tmp_path)
-    yield made
-    for user in made.users:
-        await user.stop()
 
 
 @pytest.fixture
