@@ -83,17 +83,17 @@ class ContentSender(Protocol):
     ) -> str: ...
 
 
-def reply_transaction(event_id: str, parts_left: int) -> str:
-    """The transaction id of the part of ``event_id``'s replies (or of the message a key
-    names, such as a staff answer) that has ``parts_left`` parts, itself included, still to
-    send from it.
+def reply_transaction(key: str, parts_left: int) -> str:
+    """The transaction id of the part of a message that has ``parts_left`` parts, itself
+    included, still to send from it; ``key`` names the message for good (the event id it
+    replies to, or a staff answer's key).
 
     A kill -9 after the homeserver took a part and before the bot noted it sends that part
     again at the next start; under the same transaction id (same device) the homeserver
     returns the event it already has instead of posting it twice. Counted from the end, as
     what a start resends is the last parts of the replies.
     """
-    return hashlib.sha256(f"{event_id}\n{parts_left}".encode()).hexdigest()[:32]
+    return hashlib.sha256(f"{key}\n{parts_left}".encode()).hexdigest()[:32]
 
 
 async def send_in_order(
