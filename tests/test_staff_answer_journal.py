@@ -47,7 +47,7 @@ class DyingMessenger:
     # Records the send, then lets the next database statement kill the process.
     armed = False
 
-    async def send(self, to, replies):
+    async def send(self, to, replies, key=None):
         with (workdir / "sent.txt").open("a") as sent:
             sent.writelines(reply.text.replace("\\n", " ") + "\\n" for reply in replies)
         DyingMessenger.armed = True
